@@ -1,0 +1,343 @@
+"""Finding, reading and validating devlint's own configuration.
+
+Discovery (like black's find_project_root) returns the file *and why it was chosen*, so
+`devlint config` can say it. Errors (like pre-commit's) name the file, the line and the
+key path, and say what was expected; the CLI turns them into exit code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from devlint.model import Endpoint, Service, Source
+
+CONFIG_NAME = "devlint.toml"
+CORE_SERVICE_KEYS: Mapping[str, str] = {
+    "kind": "which plugin owns the service (flask, firebase, angular, ...)",
+    "port": "the port the server listens on (1-65535)",
+    "ports": "several ports, as a list",
+    "host": "the address the server binds (default per kind, else localhost)",
+    "path": "the service's folder, relative to this file",
+    "command": "the command that starts it (matched by `devlint run`)",
+}
+TOP_LEVEL_KEYS: Mapping[str, str] = {
+    "services": "one table per service: [services.NAME]",
+    "disable_plugins": "plugins not to load, by name",
+}
+
+
+class ConfigError(Exception):
+    """A mistake in a configuration file: where it is, and what was expected."""
+
+    def __init__(self, file: str, message: str, line: Optional[int] = None,
+                 column: Optional[int] = None, key: str = "") -> None:
+        self.file, self.line, self.column, self.key, self.message = file, line, column, key, message
+        super().__init__(self.location() + message)
+
+    def location(self) -> str:
+        where = self.file
+        if self.line:
+            where += f":{self.line}"
+            if self.column:
+                where += f":{self.column}"
+        return f"{where}: " + (f"{self.key}: " if self.key else "")
+
+
+@dataclass(frozen=True)
+class Warning_:
+    file: str
+    line: Optional[int]
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.key}: {self.message}"
+
+
+@dataclass
+class Config:
+    """The validated configuration. path is None when running without any file."""
+
+    path: Optional[Path]
+    reason: str
+    services: Tuple[Service, ...] = ()
+    disable_plugins: Tuple[str, ...] = ()
+    warnings: List[Warning_] = field(default_factory=list)
+
+    @property
+    def root(self) -> Optional[Path]:
+        return self.path.parent if self.path else None
+
+
+# -- discovery -----------------------------------------------------------------
+
+def discover(cwd: Path, explicit: Optional[str] = None,
+             env: Optional[Mapping[str, str]] = None) -> Tuple[Optional[Path], str, List[str]]:
+    """Find the config file. Returns (path or None, why, every path looked at).
+
+    Walks up from cwd and stops at the repository root (a folder with .git) or at the
+    home folder, so a stray file above the project is never picked up.
+    """
+    looked: List[str] = []
+    if explicit:
+        path = Path(explicit)
+        if not path.is_absolute():
+            path = cwd / path
+        if not path.is_file():
+            raise ConfigError(explicit, "no such file (given with --config)")
+        return path, "given with --config", looked
+    env = os.environ if env is None else env
+    home = env.get("HOME") or os.path.expanduser("~")
+    folder = os.path.abspath(cwd)
+    while True:
+        candidate = os.path.join(folder, CONFIG_NAME)
+        looked.append(candidate)
+        if os.path.isfile(candidate):
+            return Path(candidate), f"found {CONFIG_NAME} in {folder}", looked
+        pyproject = os.path.join(folder, "pyproject.toml")
+        looked.append(pyproject)
+        if os.path.isfile(pyproject) and _has_tool_table(pyproject):
+            return Path(pyproject), f"found [tool.devlint] in {pyproject}", looked
+        parent = os.path.dirname(folder)
+        if os.path.exists(os.path.join(folder, ".git")):
+            return None, f"no {CONFIG_NAME} up to the repository root {folder}", looked
+        if folder == home or parent == folder:
+            return None, f"no {CONFIG_NAME} up to {folder}", looked
+        folder = parent
+
+
+def _has_tool_table(pyproject: str) -> bool:
+    try:
+        with open(pyproject, "rb") as handle:
+            return b"[tool.devlint" in handle.read()
+    except OSError:
+        return False
+
+
+# -- loading -----------------------------------------------------------------------
+
+Kinds = Mapping[str, Mapping[str, str]]
+
+
+def load(path: Path, reason: str, kinds: Kinds, shown: Optional[str] = None,
+         strict: bool = False) -> Config:
+    """Read and validate a config file. kinds: every kind a plugin owns → its extra keys."""
+    shown = shown or path.name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(shown, f"cannot be read ({exc.strerror or exc})") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(shown, "is not valid UTF-8 text", line=line) from None
+    table = parse_toml(text, shown)
+    prefix: Tuple[str, ...] = ()
+    if path.name == "pyproject.toml":
+        table = table.get("tool", {}).get("devlint", {})
+        prefix = ("tool", "devlint")
+    checker = _Checker(text, shown, prefix, kinds, strict)
+    services, disabled = checker.top(table)
+    return Config(path, reason, services, disabled, checker.warnings)
+
+
+def parse_toml(text: str, shown: str) -> Dict[str, Any]:
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.9/3.10
+        import tomli as tomllib
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        match = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+        if match:
+            message = message[: match.start()]
+            raise ConfigError(shown, message, line=int(match[1]), column=int(match[2])) from None
+        if "end of document" in message:
+            raise ConfigError(shown, message, line=text.count("\n") + 1) from None
+        raise ConfigError(shown, message) from None
+
+
+class _Checker:
+    """Validates the parsed table, naming key paths and lines the way users wrote them."""
+
+    def __init__(self, text: str, shown: str, prefix: Tuple[str, ...], kinds: Kinds,
+                 strict: bool) -> None:
+        self.text, self.shown, self.prefix = text, shown, prefix
+        self.kinds, self.strict = kinds, strict
+        self.warnings: List[Warning_] = []
+
+    def fail(self, path: Sequence[str], message: str) -> ConfigError:
+        full = (*self.prefix, *path)
+        return ConfigError(self.shown, message, line=find_line(self.text, full), key=".".join(full))
+
+    def unknown(self, path: Sequence[str], known: Sequence[str], what: str) -> None:
+        import difflib
+
+        key = path[-1]
+        close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+        message = f"unknown {what}" + (f"; did you mean {close[0]!r}?" if close else "")
+        message += f" (known: {', '.join(sorted(known))})"
+        if self.strict:
+            raise self.fail(path, message)
+        full = (*self.prefix, *path)
+        self.warnings.append(Warning_(self.shown, find_line(self.text, full), ".".join(full), message))
+
+    def top(self, table: Mapping[str, Any]) -> Tuple[Tuple[Service, ...], Tuple[str, ...]]:
+        for key in table:
+            if key not in TOP_LEVEL_KEYS:
+                self.unknown((key,), list(TOP_LEVEL_KEYS), "key")
+        disabled = table.get("disable_plugins", [])
+        if not isinstance(disabled, list) or not all(isinstance(x, str) for x in disabled):
+            raise self.fail(("disable_plugins",), f"expected a list of plugin names, got {describe(disabled)}")
+        services = table.get("services", {})
+        if not isinstance(services, dict):
+            raise self.fail(("services",), f"expected a table of services, got {describe(services)}")
+        return tuple(self.service(name, body) for name, body in services.items()), tuple(disabled)
+
+    def service(self, name: str, body: Any) -> Service:
+        path = ("services", name)
+        if not isinstance(body, dict):
+            raise self.fail(path, f"expected a table ([services.{name}]), got {describe(body)}")
+        kind = body.get("kind", "")
+        if not isinstance(kind, str):
+            raise self.fail((*path, "kind"), f"expected a string, got {describe(kind)}")
+        allowed = dict(CORE_SERVICE_KEYS)
+        if kind:
+            extra = self.kinds.get(kind)
+            if extra is None:
+                known = sorted(self.kinds)
+                import difflib
+
+                close = difflib.get_close_matches(kind, known, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise self.fail((*path, "kind"), f"no plugin knows the kind {kind!r}{hint}"
+                                f" (known: {', '.join(known) or 'none'}; see `devlint plugins`)")
+            allowed.update(extra)
+        for key in body:
+            if key not in allowed:
+                self.unknown((*path, key), list(allowed), "key" + (f" for kind {kind!r}" if kind else ""))
+        if "port" in body and "ports" in body:
+            raise self.fail((*path, "ports"), "give either port or ports, not both")
+        ports = self.ports(path, body)
+        if not kind and not ports:
+            raise self.fail(path, "a service without a kind needs port or ports")
+        host = body.get("host")
+        if host is not None and (not isinstance(host, str) or not host.strip()):
+            raise self.fail((*path, "host"), f"expected a host name or address, got {describe(host)}")
+        svc_path = body.get("path", ".")
+        if not isinstance(svc_path, str):
+            raise self.fail((*path, "path"), f"expected a folder path string, got {describe(svc_path)}")
+        command = body.get("command")
+        if command is not None and not (isinstance(command, str) or (
+                isinstance(command, list) and all(isinstance(x, str) for x in command))):
+            raise self.fail((*path, "command"), f"expected a string or list of strings, got {describe(command)}")
+        if isinstance(command, str):
+            import shlex
+
+            try:
+                shlex.split(command)
+            except ValueError as exc:
+                raise self.fail((*path, "command"), f"cannot split the command into words ({exc})") from None
+        host_source = Source("file", self.shown, find_line(self.text, (*self.prefix, *path, "host")),
+                             ".".join((*self.prefix, *path, "host"))) if host else Source("default")
+        endpoints = tuple(
+            Endpoint("http" if len(ports) == 1 else f"port {i + 1}", port, host or "localhost",
+                     source, host_source, fix=f"{self.shown}: {source.key} = {{port}}")
+            for i, (port, source) in enumerate(ports))
+        return Service(name=name, kind=kind, endpoints=endpoints, path=svc_path,
+                       source=Source("file", self.shown, find_line(self.text, (*self.prefix, *path)),
+                                     ".".join((*self.prefix, *path))),
+                       settings=body)
+
+    def ports(self, path: Tuple[str, ...], body: Mapping[str, Any]) -> List[Tuple[int, Source]]:
+        def source(key: Tuple[str, ...]) -> Source:
+            full = (*self.prefix, *key)
+            return Source("file", self.shown, find_line(self.text, full), ".".join(full))
+
+        if "port" in body:
+            return [(self.port((*path, "port"), body["port"]), source((*path, "port")))]
+        if "ports" in body:
+            values = body["ports"]
+            if not isinstance(values, list) or not values:
+                raise self.fail((*path, "ports"), f"expected a non-empty list of ports, got {describe(values)}")
+            return [(self.port((*path, "ports", str(i)), v), source((*path, "ports")))
+                    for i, v in enumerate(values)]
+        return []
+
+    def port(self, path: Tuple[str, ...], value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+            hint = ""
+            if isinstance(value, str) and value.strip().isdigit():
+                hint = f" (write {value.strip()} without quotes)"
+            raise self.fail(path, f"expected an integer port from 1 to 65535, got {describe(value)}{hint}")
+        return value
+
+
+
+def describe(value: Any) -> str:
+    """A value as a user would recognise it from their TOML."""
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+# -- line lookup -------------------------------------------------------------------
+
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_ASSIGN = re.compile(r"^\s*([A-Za-z0-9_\-\.\"' ]+?)\s*=")
+
+
+def _split_key(key: str) -> Tuple[str, ...]:
+    return tuple(part.strip().strip("\"'") for part in re.findall(r'"[^"]*"|\'[^\']*\'|[^.]+', key))
+
+
+def find_line(text: str, path: Sequence[str]) -> Optional[int]:
+    """The line where a key path is set in TOML text, best effort (tomllib gives none).
+
+    Handles [table] headers, dotted keys and list indices (the list's own line).
+    """
+    wanted = tuple(p for p in path if not p.isdigit())
+    table: Tuple[str, ...] = ()
+    best: Optional[int] = None
+    for number, line in enumerate(text.splitlines(), 1):
+        header = _HEADER.match(line)
+        if header:
+            table = _split_key(header[1])
+            if table == wanted:
+                return number
+            continue
+        assign = _ASSIGN.match(line)
+        if assign:
+            full = table + _split_key(assign[1])
+            if full == wanted:
+                return number
+            if wanted[: len(full)] == full:  # an inline table holding the key
+                best = number
+    if best is None:
+        # Fall back to the nearest enclosing table header.
+        for cut in range(len(wanted) - 1, 0, -1):
+            for number, line in enumerate(text.splitlines(), 1):
+                header = _HEADER.match(line)
+                if header and _split_key(header[1]) == wanted[:cut]:
+                    return number
+    return best

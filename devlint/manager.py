@@ -1,0 +1,144 @@
+"""The plugin host: loads built-in and third-party plugins, and calls hooks for the core.
+
+Like tox's manager, callers never touch ``pm.hook``: every hook has a typed method here
+that also flattens and filters results. Built-ins (``devlint_plugins.*``) come through
+the ``devlint`` entry-point group like any third-party plugin; only when devlint runs
+from a source tree without installed metadata are they imported by name.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from devlint.model import Command, Endpoint, Explanation, Finding, Listener, Service
+from devlint.project import Project
+
+ENTRY_POINT_GROUP = "devlint"
+BUILTINS = ("flask", "firebase", "angular", "stack")
+
+
+class PluginError(Exception):
+    """A plugin could not be loaded; the message names it and says how to disable it."""
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    name: str
+    module: str
+    distribution: str
+    version: str
+    hooks: Tuple[str, ...]
+
+
+def disabled_from(env: Mapping[str, str], flags: Sequence[str], config: Sequence[str] = ()) -> frozenset[str]:
+    """Plugins turned off by `-p no:NAME`, DEVLINT_DISABLE_PLUGINS=a,b and the config file."""
+    names = {flag[3:] for flag in flags if flag.startswith("no:")}
+    names.update(part.strip() for part in env.get("DEVLINT_DISABLE_PLUGINS", "").split(",") if part.strip())
+    names.update(config)
+    return frozenset(names)
+
+
+class PluginHost:
+    def __init__(self, disabled: Iterable[str] = ()) -> None:
+        import pluggy
+
+        from devlint import hookspecs
+
+        self.disabled = frozenset(disabled)
+        self.pm = pluggy.PluginManager("devlint")
+        self.pm.add_hookspecs(hookspecs)
+        self.infos: List[PluginInfo] = []
+        self._load()
+        self.pm.check_pending()
+
+    # -- loading -----------------------------------------------------------------
+    def _load(self) -> None:
+        seen: set[str] = set()
+        for name, module, dist, version in _entry_points():
+            if name in seen:  # the same distribution found twice on sys.path
+                continue
+            seen.add(name)
+            self._register(name, module, dist, version)
+        for name in BUILTINS:  # running from a source tree without installed metadata
+            if name not in seen:
+                self._register(name, f"devlint_plugins.{name}", "devlint", _own_version())
+
+    def _register(self, name: str, module_name: str, dist: str, version: str) -> None:
+        if name in self.disabled:
+            return
+        try:
+            module = importlib.import_module(module_name.partition(":")[0])
+        except Exception as exc:  # any import-time failure is the plugin's, not the user's
+            raise PluginError(
+                f"plugin {name!r} ({module_name}, from {dist} {version}) failed to load: "
+                f"{type(exc).__name__}: {exc}\n"
+                f"Disable it with `devlint -p no:{name} ...` or DEVLINT_DISABLE_PLUGINS={name}."
+            ) from None
+        self.pm.register(module, name=name)
+        hooks = tuple(sorted(h.name for h in (self.pm.get_hookcallers(module) or [])))
+        self.infos.append(PluginInfo(name, module_name, dist, version, hooks))
+
+    # -- typed hook calls ----------------------------------------------------------
+    @property
+    def hook(self) -> Any:
+        return self.pm.hook
+
+    def service_kinds(self) -> Dict[str, Mapping[str, str]]:
+        kinds: Dict[str, Mapping[str, str]] = {}
+        for result in self.hook.devlint_service_kinds():
+            if result:
+                kinds.update(result)
+        return kinds
+
+    def command_services(self, command: Command, project: Project) -> Optional[Sequence[Service]]:
+        result: Optional[Sequence[Service]] = self.hook.devlint_command_services(command=command, project=project)
+        return result
+
+    def detect_services(self, project: Project) -> List[Service]:
+        return [svc for result in self.hook.devlint_detect_services(project=project) if result for svc in result]
+
+    def resolve_service(self, service: Service, project: Project) -> Service:
+        resolved: Optional[Service] = self.hook.devlint_resolve_service(service=service, project=project)
+        return resolved or service
+
+    def check_service(self, service: Service, project: Project) -> List[Finding]:
+        return _flatten(self.hook.devlint_check_service(service=service, project=project))
+
+    def check_stack(self, services: Sequence[Service], project: Project) -> List[Finding]:
+        return _flatten(self.hook.devlint_check_stack(services=services, project=project))
+
+    def explain_listener(self, listener: Listener, service: Service, endpoint: Endpoint,
+                         platform: str) -> Optional[Explanation]:
+        result: Optional[Explanation] = self.hook.devlint_explain_listener(
+            listener=listener, service=service, endpoint=endpoint, platform=platform)
+        return result
+
+
+def _flatten(results: Iterable[Optional[Iterable[Finding]]]) -> List[Finding]:
+    return [finding for result in results if result for finding in result]
+
+
+def _entry_points() -> List[Tuple[str, str, str, str]]:
+    """(name, module, distribution, version) for every registered devlint plugin."""
+    from importlib.metadata import distributions
+
+    found: List[Tuple[str, str, str, str]] = []
+    seen_dists: set[str] = set()
+    for dist in distributions():
+        meta_name = dist.metadata["Name"] or "?"
+        if meta_name.lower() in seen_dists:
+            continue
+        points = [ep for ep in dist.entry_points if ep.group == ENTRY_POINT_GROUP]
+        if points:
+            seen_dists.add(meta_name.lower())
+        found.extend((ep.name, ep.value, meta_name, dist.version) for ep in points)
+    return found
+
+
+def _own_version() -> str:
+    from devlint import __version__
+
+    return __version__
+

@@ -1,0 +1,203 @@
+"""The data that flows through a run: config → services → snapshot → findings.
+
+Everything here is a frozen dataclass or an enum so that no step can reach back and
+change what an earlier step produced. Plugins build these; the core reads them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional, Tuple
+
+
+class Severity(enum.IntEnum):
+    INFO = 0
+    WARNING = 1
+    ERROR = 2
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    FINDINGS = 1
+    USAGE = 2
+    NOT_EXECUTABLE = 126
+    NOT_FOUND = 127
+    INTERRUPTED = 130
+    TERMINATED = 143
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a value came from, so every message can point at the line to change.
+
+    kind is one of: "file" (where = path, line, key), "env" (where = variable name),
+    "flag" (where = the flag as typed), "command" (the command line), "default".
+    """
+
+    kind: str
+    where: str = ""
+    line: Optional[int] = None
+    key: Optional[str] = None
+
+    def __str__(self) -> str:
+        if self.kind == "file":
+            text = self.where + (f":{self.line}" if self.line else "")
+            return f"{text} {self.key}" if self.key else text
+        if self.kind == "env":
+            return f"environment {self.where}"
+        if self.kind == "flag":
+            return f"flag {self.where}"
+        if self.kind == "command":
+            return f"command `{self.where}`"
+        return f"default ({self.where})" if self.where else "default"
+
+
+DEFAULT = Source("default")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One port a service's server will listen on.
+
+    binds: the addresses the server itself will bind; empty means "derive from host"
+    (the core resolves it the way the server would). auto_moves: the server picks
+    another port by itself when this one is busy (Firebase UI, hub, ...), so a busy
+    port is a warning, not an error. fix: how to change the port, with "{port}" where
+    the new number goes (".flaskenv: FLASK_RUN_PORT={port}").
+    """
+
+    name: str
+    port: int
+    host: str = "localhost"
+    port_source: Source = DEFAULT
+    host_source: Source = DEFAULT
+    binds: Tuple[str, ...] = ()
+    auto_moves: bool = False
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """A server this service connects to as a client (an Angular proxy target)."""
+
+    url: str
+    host: str
+    port: int
+    source: Source = DEFAULT
+    context: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: Severity
+    message: str
+    service: str = ""
+    hint: str = ""
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Service:
+    """A dev server of the stack, with everything the checks need to know about it.
+
+    origin: the URL a browser loads this service from (frontends), used for CORS checks.
+    cors_origins: the origins a backend allows; None when unknown, ("*",) for any.
+    settings: the service's table from devlint.toml (plugin-specific keys).
+    details: plugin data that later hooks of the same plugin need (JSON-able).
+    diagnostics: problems found while reading the service's files (a broken
+    firebase.json is a finding, not a crash).
+    """
+
+    name: str
+    kind: str = ""
+    endpoints: Tuple[Endpoint, ...] = ()
+    upstreams: Tuple[Upstream, ...] = ()
+    origin: Optional[str] = None
+    cors_origins: Optional[Tuple[str, ...]] = None
+    cors_source: Source = DEFAULT
+    path: str = "."
+    source: Source = DEFAULT
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    details: Mapping[str, Any] = field(default_factory=dict)
+    diagnostics: Tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
+class Listener:
+    """A TCP socket in LISTEN state, with its owner where the OS lets us see it."""
+
+    address: str
+    port: int
+    family: int  # 4 or 6
+    v6only: Optional[bool] = None  # None: the backend cannot tell (psutil)
+    pid: Optional[int] = None
+    process: Optional[str] = None
+    cmdline: Optional[Tuple[str, ...]] = None
+    uid: Optional[int] = None
+    user: Optional[str] = None
+    inode: Optional[int] = None
+
+    @property
+    def wildcard(self) -> bool:
+        return self.address in ("0.0.0.0", "::")
+
+    @property
+    def dual_stack(self) -> bool:
+        """A [::] socket that also accepts IPv4 (v6only off; Linux's default)."""
+        return self.address == "::" and self.v6only is False
+
+    def where(self) -> str:
+        host = f"[{self.address}]" if self.family == 6 else self.address
+        return f"{host}:{self.port}"
+
+    def owner(self) -> str:
+        if self.pid is None:
+            who = f"uid {self.uid}" if self.uid is not None else "an unknown owner"
+            if self.user:
+                who = f"user {self.user} (uid {self.uid})"
+            return f"a process of {who} (pid not visible)"
+        name = self.process or "?"
+        return f"pid {self.pid} ({name})"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One scan of the machine's listeners on the ports of interest."""
+
+    listeners: Tuple[Listener, ...]
+    platform: str  # "linux", "darwin", "win32", ...
+    backend: str = ""
+    partial: bool = False  # some owners could not be looked up
+
+    def on_port(self, port: int) -> Tuple[Listener, ...]:
+        return tuple(lst for lst in self.listeners if lst.port == port)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One simple command a launch will run, after npm scripts and wrappers are unwrapped.
+
+    argv: the words, with `npx`, `cross-env VAR=x`, `VAR=x` prefixes and `devlint run --`
+    removed. cwd: the folder it runs in, relative to the project root ("cd api && ...").
+    env: variables the script sets for it. text: the command as the user wrote it.
+    """
+
+    argv: Tuple[str, ...]
+    cwd: str = "."
+    env: Mapping[str, str] = field(default_factory=dict)
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What a plugin knows about a listener: a known culprit or a stale dev server."""
+
+    title: str  # "macOS AirPlay Receiver (ControlCenter)"
+    why: str  # why it breaks the stack
+    fix: str  # what to do
+    stale: bool = False  # a leftover dev server of this stack; --kill may stop it

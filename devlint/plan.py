@@ -1,0 +1,180 @@
+"""config → services: everything devlint can know before looking at sockets.
+
+A Plan is the result of reading devlint.toml and the frameworks' own files through the
+plugins: every service with its endpoints and their provenance, which of them this run
+must check, and the static findings (broken files, shared ports, proxy targets...).
+It depends only on files and environment, so it can be cached (see cache.py).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from devlint.config import Config, ConfigError, Warning_, discover, load
+from devlint.model import Finding, Service
+from devlint.project import FileStamp, Project, stamp
+
+if TYPE_CHECKING:
+    from devlint.manager import PluginHost
+
+
+class UsageError(Exception):
+    """The command line asks for something that does not exist (exit 2)."""
+
+
+@dataclass
+class Plan:
+    services: Tuple[Service, ...]
+    targets: Tuple[str, ...]  # names of the services whose ports this run checks
+    findings: Tuple[Finding, ...]  # static findings
+    config_path: Optional[str]
+    config_reason: str
+    warnings: Tuple[str, ...] = ()
+    platform: str = ""
+    recognised: bool = True  # False: `run` could not tell what the command starts
+    inputs: Dict[str, FileStamp] = field(default_factory=dict)
+    env: Dict[str, Optional[str]] = field(default_factory=dict)
+
+    def target_services(self) -> List[Service]:
+        return [svc for svc in self.services if svc.name in self.targets]
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the user asked for, as far as planning is concerned."""
+
+    cwd: Path
+    argv: Optional[Tuple[str, ...]] = None  # the command of `devlint run`
+    names: Tuple[str, ...] = ()  # services named on the command line
+    config: Optional[str] = None  # --config
+    strict: bool = False
+    plugin_flags: Tuple[str, ...] = ()  # -p no:NAME
+
+
+def build(request: Request, env: Mapping[str, str], platform: Optional[str] = None) -> Plan:
+    from devlint.manager import PluginHost, disabled_from
+
+    path, reason, looked = discover(request.cwd, request.config, env)
+    root = path.parent if path else request.cwd
+    project = Project(root, env=env, platform=platform, config_path=path)
+    host = PluginHost(disabled_from(env, request.plugin_flags))
+    config = Config(None, reason)
+    if path is not None:
+        shown = os.path.relpath(path, request.cwd) if not request.config else request.config
+        config = load(path, reason, host.service_kinds(), shown=shown, strict=request.strict)
+        if config.disable_plugins:
+            host = PluginHost(disabled_from(env, request.plugin_flags, config.disable_plugins))
+        services = [_resolve(svc, project, host) for svc in config.services]
+    else:
+        services = host.detect_services(project)
+
+    targets: Tuple[str, ...]
+    recognised = True
+    if request.argv is not None:
+        services, launched = _launched(request, project, host, services)
+        recognised = bool(launched)
+        targets = launched or tuple(svc.name for svc in services)
+    else:
+        targets = tuple(svc.name for svc in services)
+    if request.names:
+        known = {svc.name for svc in services}
+        for name in request.names:
+            if name not in known:
+                raise UsageError(_unknown_service(name, known, config))
+        targets = request.names
+
+    findings: List[Finding] = []
+    for svc in services:
+        findings.extend(svc.diagnostics)
+        if svc.name in targets:
+            findings.extend(host.check_service(svc, project))
+    findings.extend(host.check_stack(services, project))
+
+    inputs: Dict[str, FileStamp] = {p: stamp(p) for p in looked}
+    if path is not None:
+        inputs[str(path)] = stamp(str(path))
+    inputs.update(project.files_read)
+    return Plan(
+        services=tuple(services), targets=targets, findings=tuple(findings),
+        config_path=str(path) if path else None, config_reason=reason,
+        warnings=tuple(str(w) for w in config.warnings), platform=project.platform,
+        recognised=recognised, inputs=inputs, env=dict(project.env_read),
+    )
+
+
+def _resolve(service: Service, project: Project, host: PluginHost) -> Service:
+    """A configured service, completed from its `command` (worked out exactly as `devlint
+    run` would) or else from the framework's files by its plugin."""
+    command = service.settings.get("command")
+    if command:
+        from devlint.commands import expand
+
+        argv = shlex.split(command) if isinstance(command, str) else list(command)
+        for simple in expand(argv, project, cwd=service.path):
+            for found in host.command_services(simple, project) or ():
+                if service.kind and found.kind != service.kind:
+                    continue
+                return replace(found, name=service.name, kind=found.kind, path=service.path,
+                               source=service.source, settings=service.settings,
+                               endpoints=service.endpoints or found.endpoints)
+    return host.resolve_service(service, project)
+
+
+def _launched(request: Request, project: Project, host: PluginHost,
+              services: List[Service]) -> Tuple[List[Service], Tuple[str, ...]]:
+    """The services the command will start, named after the config's services of the
+    same kind (so messages use the user's names), replacing them in the stack."""
+    from devlint.commands import expand
+
+    cwd = os.path.relpath(request.cwd, project.root)
+    assert request.argv is not None
+    launched: List[Service] = []
+    for command in expand(list(request.argv), project, cwd=cwd):
+        launched.extend(host.command_services(command, project) or ())
+    result = list(services)
+    names: List[str] = []
+    typed = " ".join(request.argv)
+    for svc in launched:
+        match = next((i for i, old in enumerate(result)
+                      if _command_text(old) == typed and old.name not in names), None)
+        if match is None:
+            match = next((i for i, old in enumerate(result)
+                          if old.kind == svc.kind and old.name not in names), None)
+        if match is not None:
+            old = result[match]
+            svc = replace(svc, name=old.name, settings=old.settings)
+            result[match] = svc
+        else:
+            taken = {s.name for s in result}
+            name, n = svc.name, 2
+            while name in taken:
+                name, n = f"{svc.name}-{n}", n + 1
+            svc = replace(svc, name=name)
+            result.append(svc)
+        names.append(svc.name)
+    return result, tuple(names)
+
+
+def _command_text(service: Service) -> str:
+    command = service.settings.get("command")
+    if isinstance(command, (list, tuple)):
+        return " ".join(str(word) for word in command)
+    return " ".join(shlex.split(command)) if isinstance(command, str) else ""
+
+
+def _unknown_service(name: str, known: Sequence[str], config: Config) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=1)
+    where = config.path.name if config.path else "this folder (no devlint.toml)"
+    message = f"no service named {name!r} in {where}"
+    if close:
+        message += f"; did you mean {close[0]!r}?"
+    return message + (f" (services: {', '.join(sorted(known))})" if known else "")
+
+
+__all__ = ["ConfigError", "Plan", "Request", "UsageError", "Warning_", "build"]

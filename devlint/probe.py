@@ -1,0 +1,167 @@
+"""`devlint probe`: ask a *running* service what a browser would get, on every address.
+
+For each address a client may use (127.0.0.1 and ::1 for localhost), connect, send a real
+CORS preflight and a plain request, and find which process accepted the connection in
+the machine's socket table. Only loopback and the service's own configured addresses
+are ever contacted, with short, bounded timeouts.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from devlint.model import Endpoint, Finding, Listener, Service, Severity
+from devlint.verdict import bind_addresses, client_addresses
+
+TIMEOUT = 1.5
+MAX_RESPONSE = 64 * 1024
+
+
+@dataclass
+class Answer:
+    """What one address gave back: connection, owner, and both responses."""
+
+    address: str
+    port: int
+    error: Optional[str] = None  # connection refused, timeout...
+    owner: Optional[Listener] = None
+    preflight_status: Optional[int] = None
+    plain_status: Optional[int] = None
+    server: Optional[str] = None
+    allow_origin: List[str] = field(default_factory=list)  # every value, in order
+    allow_headers: Optional[str] = None
+    problems: List[str] = field(default_factory=list)
+
+    @property
+    def reached(self) -> bool:
+        return self.error is None
+
+
+def _request(address: str, port: int, method: str, path: str, headers: Dict[str, str]
+             ) -> Tuple[int, List[Tuple[str, str]], Optional[Listener]]:
+    """One HTTP/1.1 request on a fresh connection; the accepting process is looked up while
+    the connection is open. Returns (status, headers, owner)."""
+    from devlint.sockets import owner_of_connection
+
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.settimeout(TIMEOUT)
+        sock.connect((address, port))
+        local = sock.getsockname()[:2]
+        owner = owner_of_connection((str(local[0]), int(local[1])), (address, port))
+        host = f"[{address}]" if family == socket.AF_INET6 else address
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close",
+                 "User-Agent: devlint-probe", *(f"{k}: {v}" for k, v in headers.items())]
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        data = b""
+        while b"\r\n\r\n" not in data and len(data) < MAX_RESPONSE:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    status_line, *header_lines = head.split("\r\n")
+    parts = status_line.split(" ", 2)
+    if len(parts) < 2 or not parts[1].isdigit():
+        raise OSError(f"not an HTTP response: {status_line[:60]!r}")
+    parsed = [(k.strip().lower(), v.strip()) for k, _, v in (h.partition(":") for h in header_lines) if k]
+    return int(parts[1]), parsed, owner
+
+
+def probe_address(address: str, port: int, origin: str, path: str = "/", method: str = "POST") -> Answer:
+    answer = Answer(address, port)
+    try:
+        status, headers, owner = _request(address, port, "OPTIONS", path, {
+            "Origin": origin, "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": "content-type"})
+        answer.preflight_status, answer.owner = status, owner
+        answer.server = next((v for k, v in headers if k == "server"), None)
+        answer.allow_origin = [part.strip() for k, v in headers if k == "access-control-allow-origin"
+                               for part in v.split(",")]
+        answer.allow_headers = next((v for k, v in headers if k == "access-control-allow-headers"), None)
+        answer.plain_status = _request(address, port, "GET", path, {"Origin": origin})[0]
+    except OSError as exc:
+        answer.error = _describe_error(exc)
+        return answer
+    answer.problems = preflight_problems(answer, origin)
+    return answer
+
+
+def preflight_problems(answer: Answer, origin: str) -> List[str]:
+    """Why a browser would reject this preflight (empty when it would pass)."""
+    problems: List[str] = []
+    status = answer.preflight_status or 0
+    if not 200 <= status < 300:
+        problems.append(f"the preflight got HTTP {status}; browsers need a 2xx")
+    values = answer.allow_origin
+    if not values:
+        problems.append("no Access-Control-Allow-Origin header")
+    elif len(values) > 1:
+        problems.append(f"Access-Control-Allow-Origin has several values {', '.join(values)!r}; "
+                        "browsers allow one (two layers both add CORS headers)")
+    elif values[0] not in ("*", origin):
+        problems.append(f"Access-Control-Allow-Origin is {values[0]!r}, not {origin!r}")
+    allowed = (answer.allow_headers or "").lower()
+    if values and "content-type" not in allowed and "*" not in allowed:
+        problems.append("Access-Control-Allow-Headers does not allow content-type (needed for JSON)")
+    return problems
+
+
+def _describe_error(exc: OSError) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (nothing listens)"
+    if isinstance(exc, socket.timeout):
+        return f"no answer within {TIMEOUT:g} s"
+    return str(exc) or type(exc).__name__
+
+
+def probe_endpoint(endpoint: Endpoint, origin: str, path: str = "/") -> List[Answer]:
+    addresses = client_addresses(endpoint, bind_addresses(endpoint))
+    return [probe_address(address, endpoint.port, origin, path) for address in addresses]
+
+
+def findings_for(service: Service, endpoint: Endpoint, answers: Sequence[Answer], origin: str) -> List[Finding]:
+    """DL701 different processes per family, DL702 a preflight a browser would reject."""
+    found: List[Finding] = []
+    reached = [a for a in answers if a.reached]
+    owners = {(a.owner.pid if a.owner else None) for a in reached}
+    evidence = {"answers": [answer_data(a) for a in answers], "origin": origin, "port": endpoint.port}
+    if len(reached) > 1 and (len(owners) > 1 or len({a.server for a in reached}) > 1):
+        text = "; ".join(f"{a.address} → {_who(a)}" for a in reached)
+        found.append(Finding(
+            "DL701", Severity.ERROR,
+            f"{service.name}: port {endpoint.port} is answered by different processes per address: {text}",
+            service=service.name,
+            hint="Browsers try ::1 first for localhost: stop the other process or move the service "
+                 "to a port free on both families (`devlint check` suggests one).",
+            evidence=evidence))
+    for answer in reached:
+        if answer.problems:
+            found.append(Finding(
+                "DL702", Severity.ERROR,
+                f"{service.name}: a browser on {origin} would fail the CORS preflight to "
+                f"{answer.address} port {endpoint.port} ({_who(answer)}): " + "; ".join(answer.problems),
+                service=service.name, evidence=evidence))
+    if not reached:
+        found.append(Finding("DL703", Severity.WARNING,
+                             f"{service.name}: nothing answers on port {endpoint.port} "
+                             f"({', '.join(a.address + ': ' + (a.error or '') for a in answers)})",
+                             service=service.name, evidence=evidence))
+    return found
+
+
+def _who(answer: Answer) -> str:
+    owner = answer.owner.owner() if answer.owner else "an unknown process"
+    return owner + (f", Server: {answer.server}" if answer.server else "")
+
+
+def answer_data(answer: Answer) -> Dict[str, object]:
+    return {
+        "address": answer.address, "port": answer.port, "error": answer.error,
+        "pid": answer.owner.pid if answer.owner else None,
+        "process": answer.owner.process if answer.owner else None,
+        "preflight_status": answer.preflight_status, "status": answer.plain_status,
+        "server": answer.server, "allow_origin": answer.allow_origin, "problems": answer.problems,
+    }

@@ -1,0 +1,120 @@
+"""The plugins' window onto the user's project: files and environment, recorded.
+
+Every file a plugin reads and every environment variable it looks up goes through a
+Project, which remembers what it saw (a file's size and mtime, or that it was absent).
+That record is what makes the cached plan safe: the plan is reused only while every
+input it was built from is unchanged.
+
+A Project never imports or executes anything from the user's tree: it only reads text.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Dict, Mapping, Optional, Tuple
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
+# (size, mtime_ns, inode) of a file as it was read; None when it was absent or unreadable.
+FileStamp = Optional[Tuple[int, int, int]]
+
+
+class FileProblem(Exception):
+    """A project file exists but cannot be read as text."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+def stamp(path: str) -> FileStamp:
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+class Project:
+    """The directory devlint runs for, with recorded reads.
+
+    root: the folder relative paths are taken from (the config file's folder, or the
+    working directory when there is no config). Paths handed to plugins and shown in
+    messages are relative to root where possible.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        env: Optional[Mapping[str, str]] = None,
+        platform: Optional[str] = None,
+        config_path: Optional[Path] = None,
+    ) -> None:
+        import sys
+
+        self.root = root
+        self.config_path = config_path
+        self.platform = platform or sys.platform
+        self._env: Mapping[str, str] = os.environ if env is None else env
+        self.files_read: Dict[str, FileStamp] = {}
+        self.env_read: Dict[str, Optional[str]] = {}
+
+    # -- paths --------------------------------------------------------------
+    def path(self, relative: str, base: str = ".") -> Path:
+        """Resolve a path from the project root (or from base, itself under the root)."""
+        return (self.root / base / relative) if not os.path.isabs(relative) else Path(relative)
+
+    def display(self, path: Path) -> str:
+        """A path as messages show it: relative to the root when below it."""
+        try:
+            return os.path.relpath(path, self.root) if path.is_absolute() else str(path)
+        except ValueError:  # another drive on Windows
+            return str(path)
+
+    # -- recorded reads -----------------------------------------------------
+    def exists(self, relative: str, base: str = ".") -> bool:
+        full = str(self.path(relative, base))
+        st = stamp(full)
+        self.files_read[full] = st
+        return st is not None and os.path.isfile(full)
+
+    def read_text(self, relative: str, base: str = ".") -> Optional[str]:
+        """The file's text, or None when it does not exist.
+
+        Raises FileProblem when it exists but is unreadable, too large, or not text;
+        callers turn that into a finding naming the file.
+        """
+        full = self.path(relative, base)
+        key = str(full)
+        st = stamp(key)
+        self.files_read[key] = st
+        if st is None:
+            return None
+        shown = self.display(full)
+        if os.path.isdir(key):
+            raise FileProblem(shown, "is a directory, expected a file")
+        if st[0] > MAX_FILE_BYTES:
+            raise FileProblem(shown, f"is {st[0]} bytes; devlint reads files up to {MAX_FILE_BYTES}")
+        try:
+            data = full.read_bytes()
+        except OSError as exc:
+            raise FileProblem(shown, f"cannot be read ({exc.strerror or exc})") from None
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise FileProblem(f"{shown}:{line}", "is not valid UTF-8 text") from None
+
+    def getenv(self, name: str) -> Optional[str]:
+        value = self._env.get(name)
+        self.env_read[name] = value
+        return value
+
+    @property
+    def environ(self) -> Mapping[str, str]:
+        """The raw environment, unrecorded: for passing on, not for deciding."""
+        return self._env

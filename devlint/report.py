@@ -1,0 +1,192 @@
+"""Rendering only: findings, services and listeners as text (with colour) or JSON.
+
+Nothing here decides anything. colorama and json are imported only when something is
+printed, so a clear `devlint run` never pays for them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import IO, Any, Dict, List, Mapping, Optional, Sequence
+
+from devlint import __version__
+from devlint.model import Finding, Listener, Service, Severity, Snapshot
+
+JSON_SCHEMA_VERSION = 1
+
+
+class Style:
+    """Colour on or off, decided once: --color, then NO_COLOR / FORCE_COLOR, then a tty."""
+
+    def __init__(self, mode: str, stream: IO[str], env: Mapping[str, str]) -> None:
+        if mode == "auto":
+            if env.get("NO_COLOR"):
+                mode = "never"
+            elif env.get("FORCE_COLOR") not in (None, "", "0"):
+                mode = "always"
+            else:
+                mode = "always" if _isatty(stream) and env.get("TERM") != "dumb" else "never"
+        self.on = mode == "always"
+        self._codes: Dict[str, str] = {}
+        if self.on:
+            import colorama
+
+            if sys.platform == "win32":
+                colorama.just_fix_windows_console()
+            fore, style = colorama.Fore, colorama.Style
+            self._codes = {
+                "error": fore.RED + style.BRIGHT, "warning": fore.YELLOW + style.BRIGHT,
+                "info": fore.CYAN, "ok": fore.GREEN + style.BRIGHT, "dim": style.DIM,
+                "bold": style.BRIGHT, "reset": style.RESET_ALL,
+            }
+
+    def __call__(self, name: str, text: str) -> str:
+        if not self.on:
+            return text
+        return f"{self._codes[name]}{text}{self._codes['reset']}"
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+# -- findings ----------------------------------------------------------------------
+
+def text_findings(findings: Sequence[Finding], style: Style, checked: Sequence[Service]) -> str:
+    lines: List[str] = []
+    for finding in sorted(findings, key=lambda f: -f.severity):
+        name = str(finding.severity)
+        lines.append(f"{style(name, name)} {style('dim', finding.code)} {finding.message}")
+        if finding.hint:
+            lines.extend(_wrap(finding.hint, "  → "))
+    errors = sum(1 for f in findings if f.severity == Severity.ERROR)
+    warnings = sum(1 for f in findings if f.severity == Severity.WARNING)
+    ports = sum(len(svc.endpoints) for svc in checked)
+    subject = f"{len(checked)} service{'s' if len(checked) != 1 else ''}, {ports} port{'s' if ports != 1 else ''}"
+    if errors:
+        lines.append(style("error", f"devlint: {errors} error{'s' if errors != 1 else ''}") +
+                     (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "") +
+                     f" ({subject} checked)")
+    else:
+        summary = f"devlint: {subject} clear"
+        if warnings:
+            summary += f", {warnings} warning{'s' if warnings != 1 else ''}"
+        lines.append(style("ok", summary))
+    return "\n".join(lines)
+
+
+def _wrap(text: str, prefix: str) -> List[str]:
+    import textwrap
+
+    width = max(60, min(110, _columns()))
+    return textwrap.wrap(text, width=width, initial_indent=prefix, subsequent_indent=" " * len(prefix))
+
+
+def _columns() -> int:
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        return 100
+
+
+def finding_data(finding: Finding) -> Dict[str, Any]:
+    return {
+        "code": finding.code, "severity": str(finding.severity), "service": finding.service,
+        "message": finding.message, "hint": finding.hint, "evidence": dict(finding.evidence),
+    }
+
+
+def service_data(svc: Service, checked: bool) -> Dict[str, Any]:
+    return {
+        "name": svc.name, "kind": svc.kind, "path": svc.path, "checked": checked,
+        "source": str(svc.source),
+        "endpoints": [
+            {"name": ep.name, "host": ep.host, "port": ep.port, "port_source": str(ep.port_source),
+             "host_source": str(ep.host_source), "binds": list(ep.binds), "auto_moves": ep.auto_moves}
+            for ep in svc.endpoints],
+        "origin": svc.origin,
+        "upstreams": [{"url": up.url, "host": up.host, "port": up.port, "context": up.context,
+                       "source": str(up.source)} for up in svc.upstreams],
+        "cors_origins": list(svc.cors_origins) if svc.cors_origins is not None else None,
+        "cors_source": str(svc.cors_source) if svc.cors_origins is not None else None,
+    }
+
+
+def json_report(findings: Sequence[Finding], services: Sequence[Service], targets: Sequence[str],
+                config: Optional[str], platform: str, exit_code: int,
+                extra: Optional[Mapping[str, Any]] = None) -> str:
+    import json
+
+    data: Dict[str, Any] = {
+        "devlint": __version__, "schema": JSON_SCHEMA_VERSION, "config": config, "platform": platform,
+        "services": [service_data(svc, svc.name in targets) for svc in services],
+        "findings": [finding_data(f) for f in findings],
+        "summary": {
+            "errors": sum(1 for f in findings if f.severity == Severity.ERROR),
+            "warnings": sum(1 for f in findings if f.severity == Severity.WARNING),
+        },
+        "exit_code": exit_code,
+    }
+    if extra:
+        data.update(extra)
+    return json.dumps(data, indent=2, default=str)
+
+
+# -- devlint config ------------------------------------------------------------------
+
+def text_config(services: Sequence[Service], targets: Sequence[str], config: Optional[str],
+                reason: str, warnings: Sequence[str], style: Style) -> str:
+    lines = [f"config: {config or 'none'} ({reason})"]
+    lines.extend(style("warning", "warning ") + w for w in warnings)
+    if not services:
+        lines.append("no services (write a devlint.toml, or run `devlint init`)")
+    for svc in services:
+        kind = f" ({svc.kind})" if svc.kind else ""
+        where = f" in {svc.path}" if svc.path not in ("", ".") else ""
+        lines.append(style("bold", f"{svc.name}{kind}") + where + f"  [{svc.source}]")
+        for ep in svc.endpoints:
+            host = f"[{ep.host}]" if ":" in ep.host else ep.host
+            lines.append(f"  {ep.name:<20} {host}:{ep.port:<6} port: {ep.port_source}; host: {ep.host_source}"
+                         + ("  (moves by itself when busy)" if ep.auto_moves else ""))
+        if svc.origin:
+            lines.append(f"  {'origin':<20} {svc.origin}")
+        for up in svc.upstreams:
+            lines.append(f"  {'proxy ' + (up.context or ''):<20} → {up.url}  [{up.source}]")
+        if svc.cors_origins is not None:
+            lines.append(f"  {'cors origins':<20} {', '.join(svc.cors_origins)}  [{svc.cors_source}]")
+    return "\n".join(lines)
+
+
+# -- devlint who ------------------------------------------------------------------------
+
+def text_who(ports: Sequence[int], snapshot: Snapshot, explain: Mapping[int, str], style: Style) -> str:
+    from devlint.checks import describe_listener
+
+    lines: List[str] = []
+    for port in ports:
+        found = snapshot.on_port(port)
+        if not found:
+            lines.append(f"{port}: " + style("ok", "free") + " (nothing listens on IPv4 or IPv6)")
+            continue
+        lines.append(f"{port}:")
+        for listener in found:
+            lines.append(f"  {describe_listener(listener)}")
+            note = explain.get(id(listener))
+            if note:
+                lines.append(f"    {note}")
+    if any(lst.pid is None for lst in snapshot.listeners):
+        lines.append("Some owners belong to other users; run with sudo to see them.")
+    return "\n".join(lines)
+
+
+def listener_data(listener: Listener) -> Dict[str, Any]:
+    return {
+        "address": listener.address, "port": listener.port, "family": listener.family,
+        "v6only": listener.v6only, "pid": listener.pid, "process": listener.process,
+        "cmdline": list(listener.cmdline) if listener.cmdline else None,
+        "uid": listener.uid, "user": listener.user,
+    }

@@ -1,0 +1,137 @@
+"""Whole-stack checks: what no single framework's tool can see.
+
+Two services on one port, a proxy pointing at a port no backend uses, a proxy that says
+"localhost" to a backend bound to one address family, a frontend origin the backend's
+CORS setup does not allow. All static: they read the plan, never sockets.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+from devlint import hookimpl
+from devlint.model import Endpoint, Finding, Service, Severity, Upstream
+from devlint.project import Project
+from devlint.verdict import BROWSER_RESTRICTED, LOOPBACKS, WILDCARDS, bind_addresses, family, normalise
+
+LOCAL_HOSTS = ("localhost", *LOOPBACKS, *WILDCARDS)
+
+
+@hookimpl
+def devlint_check_service(service: Service, project: Project) -> Iterable[Finding]:
+    for endpoint in service.endpoints:
+        if endpoint.port in BROWSER_RESTRICTED:
+            yield Finding(
+                "DL205", Severity.WARNING,
+                f"{service.name}: port {endpoint.port} ({endpoint.port_source}) is one browsers refuse "
+                "to fetch from (Chromium: ERR_UNSAFE_PORT)",
+                service=service.name, hint="Pick a port outside Chromium's restricted list, e.g. above 1024 "
+                "and not 5060, 5061, 6000, 6665-6669, 6697 or 10080.",
+                evidence={"port": endpoint.port})
+
+
+@hookimpl
+def devlint_check_stack(services: Sequence[Service], project: Project) -> Iterable[Finding]:
+    yield from _shared_ports(services)
+    for frontend in services:
+        for upstream in frontend.upstreams:
+            yield from _proxy_target(frontend, upstream, services)
+    yield from _cors(services)
+
+
+def _shared_ports(services: Sequence[Service]) -> Iterable[Finding]:
+    owners: dict[int, List[Tuple[Service, Endpoint]]] = {}
+    for svc in services:
+        for ep in svc.endpoints:
+            owners.setdefault(ep.port, []).append((svc, ep))
+    for port, users in sorted(owners.items()):
+        names = {svc.name for svc, _ in users}
+        if len(names) < 2:
+            continue  # one service's own duplicates are its plugin's business
+        where = "; ".join(f"{svc.name} {ep.name} ({ep.port_source})" for svc, ep in users)
+        yield Finding(
+            "DL201", Severity.ERROR, f"port {port} is used by {len(names)} services: {where}",
+            service=users[0][0].name,
+            hint="Only one of them can bind it; the other fails or, worse, clients reach the wrong one. "
+                 "Move one of them to another port.",
+            evidence={"port": port, "services": sorted(names)})
+
+
+def _backends_on(port: int, services: Sequence[Service], exclude: Service) -> List[Tuple[Service, Endpoint]]:
+    return [(svc, ep) for svc in services if svc is not exclude for ep in svc.endpoints if ep.port == port]
+
+
+def _proxy_target(frontend: Service, upstream: Upstream, services: Sequence[Service]) -> Iterable[Finding]:
+    host = normalise(upstream.host)
+    if host not in LOCAL_HOSTS:
+        return
+    matches = _backends_on(upstream.port, services, frontend)
+    if not matches:
+        others = [(svc, ep) for svc in services if svc is not frontend for ep in svc.endpoints]
+        known = ", ".join(f"{svc.name} on {ep.port} ({ep.port_source})" for svc, ep in others)
+        yield Finding(
+            "DL202", Severity.ERROR,
+            f"{frontend.name}: proxy {upstream.context or ''} → {upstream.url} ({upstream.source}) "
+            f"points at port {upstream.port}, which no service of the stack listens on",
+            service=frontend.name,
+            hint=(f"Backends: {known}. Make the proxy target and the backend's port agree."
+                  if known else "Declare the backend in devlint.toml, or fix the proxy target."),
+            evidence={"target": upstream.url, "port": upstream.port,
+                      "backends": [{"service": s.name, "port": e.port} for s, e in others]})
+        return
+    if host != "localhost":
+        return
+    for backend, endpoint in matches:
+        binds = bind_addresses(endpoint)
+        families = {family(b) for b in binds}
+        if not binds or any(b == "::" for b in binds) or families == {4, 6}:
+            continue
+        only = binds[0]
+        yield Finding(
+            "DL203", Severity.WARNING,
+            f"{frontend.name}: proxy target {upstream.url} ({upstream.source}) says localhost, but "
+            f"{backend.name} binds only {only}",
+            service=frontend.name,
+            hint=(f"Node ≥ 17 resolves localhost in the OS's order; where that gives "
+                  f"{'::1' if family(only) == 4 else '127.0.0.1'} first the proxy gets ECONNREFUSED "
+                  f"or reaches another process. Use http://{'127.0.0.1' if family(only) == 4 else '[::1]'}:"
+                  f"{upstream.port} as the target."),
+            evidence={"target": upstream.url, "backend": backend.name, "binds": list(binds)})
+
+
+def _allowed(origin: str, allowed: Sequence[str]) -> bool:
+    for pattern in allowed:
+        if pattern in ("*", origin):
+            return True
+        if any(ch in pattern for ch in "^$*+?[]()\\|"):
+            try:
+                if re.fullmatch(pattern, origin):
+                    return True
+            except re.error:
+                continue
+    return False
+
+
+def _cors(services: Sequence[Service]) -> Iterable[Finding]:
+    frontends = [svc for svc in services if svc.origin]
+    for backend in services:
+        if backend.cors_origins is None:
+            continue
+        for frontend in frontends:
+            if frontend is backend or _allowed(_origin(frontend), backend.cors_origins):
+                continue
+            yield Finding(
+                "DL204", Severity.WARNING,
+                f"{backend.name}: CORS origins ({backend.cors_source}) do not allow {frontend.name}'s "
+                f"origin {_origin(frontend)}",
+                service=backend.name,
+                hint=(f"A page on {_origin(frontend)} calling {backend.name} directly fails its preflight. "
+                      f"Add {_origin(frontend)!r} to origins (http://localhost and http://127.0.0.1 "
+                      "are different origins)."),
+                evidence={"origin": _origin(frontend), "allowed": list(backend.cors_origins)})
+
+
+def _origin(service: Service) -> str:
+    origin: Optional[str] = service.origin
+    return (origin or "").rstrip("/")

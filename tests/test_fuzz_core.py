@@ -1,0 +1,101 @@
+"""Property tests: any devlint.toml or JSONC text gives a result or a clear error, never
+a traceback. (Framework files are fuzzed through the whole plan in test_fuzz_projects.py.)"""
+
+from __future__ import annotations
+
+import json
+import string
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from devlint.config import ConfigError, load
+from devlint.jsonc import JsoncError, loads
+
+KINDS = {"flask": {"app": ""}, "firebase": {"only": ""}, "angular": {"project": ""}}
+FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+toml_scalars = st.one_of(
+    st.integers(min_value=-(2**63), max_value=2**63 - 1).map(str),
+    st.booleans().map(lambda b: "true" if b else "false"),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.text(alphabet=string.printable, max_size=20).map(json.dumps),
+)
+toml_values = st.recursive(toml_scalars, lambda inner: st.lists(inner, max_size=4).map(
+    lambda xs: "[" + ", ".join(xs) + "]"), max_leaves=8)
+keys = st.sampled_from(["kind", "port", "ports", "host", "path", "command", "app", "only", "prot", "x y"])
+
+
+@st.composite
+def toml_documents(draw: Any) -> str:
+    lines = []
+    for _ in range(draw(st.integers(0, 4))):
+        name = draw(st.sampled_from(["api", "web", "fire base", "a.b", "é"]))
+        lines.append(f"[services.{json.dumps(name)}]")
+        for _ in range(draw(st.integers(0, 5))):
+            lines.append(f"{json.dumps(draw(keys))} = {draw(toml_values)}")
+    if draw(st.booleans()):
+        lines.insert(0, f"disable_plugins = {draw(toml_values)}")
+    return "\n".join(lines) + "\n"
+
+
+def check_config(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "devlint.toml"
+    path.write_bytes(data)
+    try:
+        config = load(path, "fuzz", KINDS)
+    except ConfigError as exc:
+        assert str(exc).startswith("devlint.toml")
+        assert "\n" not in exc.message or len(exc.message) < 2000
+        return
+    for svc in config.services:
+        for ep in svc.endpoints:
+            assert 1 <= ep.port <= 65535 and not isinstance(ep.port, bool)
+
+
+@FUZZ
+@given(toml_documents())
+def test_structured_devlint_toml(tmp_path: Path, text: str) -> None:
+    check_config(tmp_path, text.encode("utf-8"))
+
+
+@FUZZ
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_as_devlint_toml(tmp_path: Path, data: bytes) -> None:
+    check_config(tmp_path, data)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_jsonc_reads_every_json_document_like_json(value: Any) -> None:
+    text = json.dumps(value, indent=1)
+    assert loads(text).value == json.loads(text)
+    commented = "// leading\n" + text.replace("\n", " /* c */\n", 1)
+    assert loads(commented).value == json.loads(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=200))
+def test_jsonc_never_raises_anything_but_its_error(text: str) -> None:
+    try:
+        loads(text)
+    except JsoncError as exc:
+        assert exc.line >= 1 and exc.column >= 1
+
+
+def test_jsonc_deep_nesting_is_an_error_not_a_crash() -> None:
+    for depth in (300, 100_000):
+        try:
+            loads("[" * depth + "]" * depth)
+        except JsoncError as exc:
+            assert "nested deeper" in exc.msg
+        else:
+            raise AssertionError("accepted a document nested too deep")
