@@ -1,3 +1,12 @@
-from devlint.cli import main
+"""`python -m devlint`. Python puts the working directory first on sys.path for -m;
+drop it, so a project's own psutil.py or pluggy.py can never be imported by devlint."""
+
+import os
+import sys
+
+if sys.path and sys.path[0] in ("", os.getcwd()):
+    del sys.path[0]
+
+from devlint.cli import main  # noqa: E402
 
 raise SystemExit(main())

@@ -95,6 +95,8 @@ class Project:
         shown = self.display(full)
         if os.path.isdir(key):
             raise FileProblem(shown, "is a directory, expected a file")
+        if not os.path.isfile(key):  # a FIFO or device would block or never end
+            raise FileProblem(shown, "is not a regular file")
         if st[0] > MAX_FILE_BYTES:
             raise FileProblem(shown, f"is {st[0]} bytes; devlint reads files up to {MAX_FILE_BYTES}")
         try:

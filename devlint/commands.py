@@ -1,0 +1,758 @@
+"""What the user's command really starts: npm scripts and wrappers unwrapped, statically.
+
+`devlint run -- npm start` has to know that `start` is `cd client && ng serve --port 4300`
+before anything runs, so that the Angular plugin can see `ng serve --port 4300` in
+`client/`. This module reads package.json scripts and splits shell text into simple
+commands — following `cd`, `VAR=x` prefixes, `cross-env`, `npx`, `npm run`, `concurrently`,
+`npm-run-all` and friends — and never executes anything.
+
+The shell reading is deliberately forgiving: a script is read the way POSIX sh (or, for a
+backslash inside a word such as ``venv\\Scripts\\flask``, cmd.exe) would split it, and what
+it cannot follow (``$(...)``, ``for`` loops, an unknown ``cd`` target) is kept as text or
+left alone rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+from devlint.model import Command
+from devlint.project import Project
+
+MAX_DEPTH = 8  # scripts calling scripts calling scripts...; real stacks use 2 or 3
+
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_OPERATORS = ("&&", "||", ";;", "|&", "&>>", "&>", ">>", ">&", "<&", "<<", "<>", ">|",
+              ";", "&", "|", "(", ")", "<", ">")
+_SEPARATORS = {"&&", "||", ";", ";;", "&", "|", "|&", "\n"}
+_REDIRECTS = {"&>>", "&>", ">>", ">&", "<&", "<<", "<>", ">|", "<", ">"}
+# Outside quotes, a backslash escapes only these; before anything else it is kept, so a
+# Windows path written for cmd.exe (venv\Scripts\flask) survives as one word.
+_ESCAPABLE = set(" \t\n\"'\\$`;&|()<>#*?[]~{}!")
+_RESERVED_SKIP = {"if", "then", "else", "elif", "do", "while", "until", "!", "{", "}", "fi", "done",
+                  "esac", "time"}
+_RESERVED_DROP = {"for", "case", "function", "select"}
+
+# npm sub-commands that run a script, and the script they run.
+_NPM_RUN = {"run", "run-script", "rum", "urn"}
+_NPM_LIFECYCLE = {"start": "start", "test": "test", "t": "test", "tst": "test",
+                  "restart": "restart", "stop": "stop"}
+_NPM_EXEC = {"exec", "x"}
+# yarn / pnpm / bun built-ins: `yarn X` runs script X only when X is not one of these.
+_PM_BUILTINS = {
+    "add", "audit", "autoclean", "bin", "cache", "check", "config", "create", "dedupe", "exec",
+    "dlx", "generate-lock-entry", "global", "help", "import", "info", "init", "install", "i",
+    "licenses", "link", "list", "ls", "login", "logout", "node", "outdated", "owner", "pack",
+    "patch", "policies", "prune", "publish", "rebuild", "remove", "rm", "store", "tag", "team",
+    "unlink", "unplug", "up", "update", "upgrade", "upgrade-interactive", "version", "versions",
+    "why", "workspace", "workspaces", "set", "plugin", "constraints", "explain", "npm", "env",
+    "fetch", "deploy", "setup", "server", "root", "doctor", "approve-builds",
+}
+# Wrappers whose options take a value (so the value is not mistaken for the command).
+_NPX_VALUE_OPTS = {"-p", "--package", "--call", "-c", "--cache", "--userconfig", "--registry",
+                   "-w", "--workspace", "--prefix", "--loglevel"}
+_PM_VALUE_OPTS = {"--cwd", "--prefix", "-C", "--dir", "--filter", "-F", "--workspace", "-w",
+                  "--loglevel", "--registry", "--userconfig", "--cache", "--mutex", "--reporter"}
+_DEVLINT_VALUE_OPTS = {"--config", "--format", "--color", "-p", "--service", "--wait"}
+_CONCURRENTLY_VALUE_OPTS = {
+    "-n", "--names", "-c", "--prefix-colors", "-p", "--prefix", "-l", "--prefix-length",
+    "-t", "--timestamp-format", "--name-separator", "-s", "--success", "--restart-tries",
+    "--restart-after", "-m", "--max-processes", "--default-input-target", "--cwd",
+    "--handle-input-target", "--hide", "--pad-prefix", "--teardown", "-k-signal", "--kill-signal",
+    "--kill-timeout", "--passthrough-arguments-template",
+}
+_UV_VALUE_OPTS = {"--with", "--python", "-p", "--env-file", "--package", "--extra", "--group",
+                  "--directory", "--project", "--index", "--index-url", "--with-requirements"}
+_FIREBASE_VALUE_OPTS = {"--only", "--except", "--import", "--project", "-P", "--config", "-c",
+                        "--log-verbosity", "--token", "--account", "--export-on-exit",
+                        "--inspect-functions"}
+_FIREBASE_OPTIONAL_VALUE = {"--export-on-exit", "--inspect-functions"}
+# `npx <package>` runs the package's binary: the few whose binary name differs.
+_PACKAGE_BINARIES = {"@angular/cli": "ng", "firebase-tools": "firebase", "@nrwl/cli": "nx",
+                     "@nx/cli": "nx"}
+
+
+@dataclass
+class _Token:
+    kind: str  # "word" or "op"
+    value: str
+    start: int
+    end: int
+
+
+@dataclass
+class _Context:
+    project: Project
+    packages: Dict[str, Optional[Tuple[str, Dict[str, str]]]] = field(default_factory=dict)
+    active: List[Tuple[str, str]] = field(default_factory=list)  # scripts being expanded (cycles)
+
+
+# -- public API -----------------------------------------------------------------------
+
+def expand(argv: Sequence[str], project: Project, cwd: str = ".") -> List[Command]:
+    """The simple commands `argv` (typed after `devlint run --`) will start, in order.
+
+    cwd is relative to project.root. Package managers' scripts are read from the
+    package.json they would use; nothing is executed. Unknown programs come back as
+    they are: the plugins decide what is a server.
+    """
+    if not argv:
+        return []
+    ctx = _Context(project)
+    words = [str(word) for word in argv]
+    return _simple(words, _norm(cwd), {}, _join(words), ctx, 0, None)[0]
+
+
+def expand_script(text: str, project: Project, cwd: str = ".",
+                  script: Optional[str] = None) -> List[Command]:
+    """The simple commands of one shell text (an npm script's body), from cwd."""
+    ctx = _Context(project)
+    return _shell(text, _norm(cwd), {}, ctx, 0, script)
+
+
+def scripts_commands(project: Project, cwd: str = ".") -> Dict[str, List[Command]]:
+    """Every script of the package.json in cwd, expanded: for `devlint init` and zero-config.
+
+    A missing or broken package.json gives an empty mapping, never an exception.
+    """
+    ctx = _Context(project)
+    found = _package(ctx, _norm(cwd))
+    if found is None:
+        return {}
+    directory, scripts = found
+    result: Dict[str, List[Command]] = {}
+    for name in scripts:
+        result[name] = _script(name, [], directory, {}, ctx, 0)
+    return result
+
+
+def split(text: str) -> List[List[str]]:
+    """The simple commands of a shell text as word lists (operators dropped), for callers
+    that only need the words."""
+    result: List[List[str]] = []
+    words: List[str] = []
+    skip_next = False
+    for tok in _tokenize(text):
+        if tok.kind == "word":
+            if skip_next:
+                skip_next = False
+            else:
+                words.append(tok.value)
+            continue
+        skip_next = tok.value in _REDIRECTS
+        if tok.value in _SEPARATORS or tok.value in "()":
+            if words:
+                result.append(words)
+            words = []
+    if words:
+        result.append(words)
+    return result
+
+
+# -- shell text ---------------------------------------------------------------------
+
+def _tokenize(text: str) -> List[_Token]:
+    """Words (quotes removed) and operators of a POSIX-ish shell text."""
+    tokens: List[_Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char in " \t\r":
+            i += 1
+            continue
+        if char == "\n":
+            tokens.append(_Token("op", "\n", i, i + 1))
+            i += 1
+            continue
+        if char == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        op = next((o for o in _OPERATORS if text.startswith(o, i)), None)
+        if op is not None:
+            tokens.append(_Token("op", op, i, i + len(op)))
+            i += len(op)
+            continue
+        start = i
+        parts: List[str] = []
+        while i < n:
+            char = text[i]
+            if char in " \t\r\n" or any(text.startswith(o, i) for o in _OPERATORS):
+                so_far = "".join(parts)
+                if char in "<>" and so_far.isdigit() and i == start + len(so_far):
+                    parts = []  # `2>file`: the 2 is the redirect's file descriptor, not a word
+                    start = -1
+                break
+            if char == "'":
+                end = text.find("'", i + 1)
+                end = n if end < 0 else end
+                parts.append(text[i + 1:end])
+                i = end + 1
+            elif char == '"':
+                i += 1
+                while i < n and text[i] != '"':
+                    if text[i] == "\\" and i + 1 < n and text[i + 1] in '"\\$`\n':
+                        if text[i + 1] != "\n":
+                            parts.append(text[i + 1])
+                        i += 2
+                        continue
+                    if text.startswith("$(", i):
+                        end = _matching(text, i + 1)
+                        parts.append(text[i:end])
+                        i = end
+                        continue
+                    parts.append(text[i])
+                    i += 1
+                i += 1
+            elif char == "\\":
+                nxt = text[i + 1] if i + 1 < n else ""
+                if nxt == "\n":
+                    i += 2
+                elif nxt in _ESCAPABLE and nxt:
+                    parts.append(nxt)
+                    i += 2
+                else:
+                    parts.append("\\")
+                    i += 1
+            elif text.startswith("$(", i) or text.startswith("${", i):
+                end = _matching(text, i + 1)
+                parts.append(text[i:end])
+                i = end
+            elif char == "`":
+                end = text.find("`", i + 1)
+                end = n if end < 0 else end + 1
+                parts.append(text[i:end])
+                i = end
+            else:
+                parts.append(char)
+                i += 1
+        if start >= 0:
+            tokens.append(_Token("word", "".join(parts), start, i))
+    return tokens
+
+
+def _matching(text: str, open_at: int) -> int:
+    """The index after the bracket that closes the one at open_at, skipping quotes."""
+    pairs = {"(": ")", "{": "}"}
+    close = pairs[text[open_at]]
+    depth, i, n = 0, open_at, len(text)
+    while i < n:
+        char = text[i]
+        if char in "'\"":
+            end = text.find(char, i + 1)
+            i = n if end < 0 else end + 1
+            continue
+        if char == text[open_at]:
+            depth += 1
+        elif char == close:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return n
+
+
+def _shell(text: str, cwd: str, env: Mapping[str, str], ctx: _Context, depth: int,
+           script: Optional[str]) -> List[Command]:
+    """Every simple command of a shell text, with `cd` and `export` followed in order."""
+    if depth > MAX_DEPTH:
+        return []
+    commands: List[Command] = []
+    shell_env = dict(env)
+    stack: List[Tuple[str, Dict[str, str]]] = []  # saved (cwd, env) at each `(`
+    words: List[str] = []
+    first = last = -1
+    skip_next = False
+
+    def flush() -> None:
+        nonlocal cwd, words, first, last
+        if words:
+            typed = text[first:last].strip()
+            found, new_cwd = _simple(words, cwd, shell_env, typed, ctx, depth, script)
+            commands.extend(found)
+            cwd = new_cwd
+        words, first, last = [], -1, -1
+
+    for tok in _tokenize(text):
+        if tok.kind == "word":
+            if skip_next:
+                skip_next = False
+                continue
+            if not words:
+                first = tok.start
+            words.append(tok.value)
+            last = tok.end
+        elif tok.value in _REDIRECTS:
+            skip_next = True  # the file name after > or <
+        elif tok.value == "(":
+            flush()
+            stack.append((cwd, dict(shell_env)))
+        elif tok.value == ")":
+            flush()
+            if stack:
+                cwd, saved = stack.pop()
+                shell_env.clear()
+                shell_env.update(saved)
+        else:  # && || ; | & newline
+            flush()
+    flush()
+    return commands
+
+
+def _simple(words: List[str], cwd: str, shell_env: Dict[str, str], text: str, ctx: _Context,
+            depth: int, script: Optional[str]) -> Tuple[List[Command], str]:
+    """One simple command: (the commands it starts, the cwd after it).
+
+    shell_env is the shell's exported environment; `export`/`set` change it in place.
+    """
+    words = list(words)
+    env: Dict[str, str] = dict(shell_env)
+    while words and words[0] in _RESERVED_SKIP:
+        words.pop(0)
+    if not words or words[0] in _RESERVED_DROP:
+        return [], cwd
+    while words and _ASSIGNMENT.match(words[0]):
+        name, _, value = words.pop(0).partition("=")
+        env[name] = value
+    if not words:
+        return [], cwd  # plain shell variable assignment
+    program = _program(words[0])
+    args = words[1:]
+
+    if program in ("cd", "chdir", "pushd"):
+        return [], _cd(cwd, args)
+    if program in ("export", "set"):
+        for word in args:
+            if "=" in word and not word.startswith("-"):
+                name, _, value = word.partition("=")
+                shell_env[name] = value.strip()
+        return [], cwd
+    if program in ("exec", "nohup", "command", "builtin", "nice", "caffeinate", "sudo", "xvfb-run"):
+        rest = _skip_options(args, set())
+        return _simple(rest, cwd, env, text, ctx, depth, script) if rest else ([], cwd)
+
+    inner = _unwrap(program, args, cwd, env, text, ctx, depth, script)
+    if inner is not None:
+        return inner, cwd
+    # Command.env holds only what the scripts set; the caller's own environment is not in it.
+    return [Command(tuple(words), cwd, env, text)], cwd
+
+
+def _unwrap(program: str, args: List[str], cwd: str, env: Dict[str, str], text: str,
+            ctx: _Context, depth: int, script: Optional[str]) -> Optional[List[Command]]:
+    """The commands a wrapper starts, or None when `program` is not a known wrapper."""
+    sub = depth + 1
+    if program in ("npx", "pnpx", "bunx"):
+        return _exec_package(args, cwd, env, text, ctx, sub)
+    if program == "npm":
+        return _npm(args, cwd, env, text, ctx, sub)
+    if program in ("yarn", "pnpm", "bun"):
+        return _pm(program, args, cwd, env, text, ctx, sub)
+    if program in ("cross-env", "cross-env-shell", "env"):
+        rest = list(args)
+        while rest and (rest[0].startswith("-") or _ASSIGNMENT.match(rest[0])):
+            word = rest.pop(0)
+            if word in ("-u", "--unset", "-C", "--chdir", "-S"):
+                if rest:
+                    value = rest.pop(0)
+                    if word in ("-C", "--chdir"):
+                        cwd = _cd(cwd, [value])
+                continue
+            if _ASSIGNMENT.match(word):
+                name, _, value = word.partition("=")
+                env[name] = value
+        if program == "cross-env-shell" and rest:
+            return _shell(" ".join(rest), cwd, env, ctx, sub, script)
+        return _simple(rest, cwd, env, text, ctx, sub, script)[0] if rest else []
+    if program in ("dotenv", "env-cmd", "dotenvx"):
+        rest = list(args)
+        if program == "dotenvx" and rest and rest[0] == "run":
+            rest.pop(0)
+        if "--" in rest:
+            rest = rest[rest.index("--") + 1:]
+        else:
+            rest = _skip_options(rest, {"-e", "-f", "--file", "-v", "-c", "-p", "--env-file", "-r",
+                                        "--environments", "--path"})
+        return _simple(rest, cwd, env, text, ctx, sub, script)[0] if rest else []
+    if program == "devlint" or (program.startswith("python") and args[:2] == ["-m", "devlint"]):
+        rest = args[2:] if program.startswith("python") else list(args)
+        rest = _skip_options(rest, _DEVLINT_VALUE_OPTS)
+        if rest and rest[0] == "run":
+            rest = rest[1:]
+            if "--" in rest:
+                rest = rest[rest.index("--") + 1:]
+            else:
+                rest = _skip_options(rest, _DEVLINT_VALUE_OPTS)
+            return _simple(rest, cwd, env, text, ctx, sub, script)[0] if rest else []
+        return None
+    if program in ("sh", "bash", "zsh", "dash") and "-c" in args:
+        index = args.index("-c")
+        return _shell(args[index + 1], cwd, env, ctx, sub, script) if index + 1 < len(args) else []
+    if program == "concurrently":
+        return _concurrently(args, cwd, env, ctx, sub)
+    if program in ("npm-run-all", "npm-run-all2", "run-p", "run-s"):
+        return _run_all(args, cwd, env, ctx, sub)
+    if program == "run-script-os":
+        return _run_script_os(cwd, env, ctx, sub, script)
+    if program in ("poetry", "pipenv", "pdm", "hatch", "rye") and args and args[0] == "run":
+        rest = _skip_options(args[1:], {"-e", "--env"})
+        return _simple(rest, cwd, env, text, ctx, sub, script)[0] if rest else []
+    if program == "uv" and args and args[0] == "run":
+        rest, directory = _skip_options_capture(args[1:], _UV_VALUE_OPTS, "--directory")
+        new_cwd = _cd(cwd, [directory]) if directory else cwd
+        return _simple(rest, new_cwd, env, text, ctx, sub, script)[0] if rest else []
+    if program == "node" and args:
+        rest = _skip_options(args, {"-r", "--require", "--import", "--loader", "--env-file"})
+        if rest and ("node_modules" in rest[0].replace("\\", "/")):
+            return _simple(rest, cwd, env, text, ctx, sub, script)[0]
+        return None
+    if program == "firebase":
+        return _firebase(args, cwd, env, text, ctx, sub, script)
+    return None
+
+
+def _firebase(args: List[str], cwd: str, env: Dict[str, str], text: str, ctx: _Context,
+              depth: int, script: Optional[str]) -> Optional[List[Command]]:
+    """`firebase emulators:exec SCRIPT` runs SCRIPT in a shell once the emulators are up:
+    the firebase command itself, then SCRIPT's commands."""
+    if "emulators:exec" not in args:
+        return None
+    own = Command(("firebase", *args), cwd, dict(env), text)
+    i = args.index("emulators:exec") + 1
+    inner: Optional[str] = None
+    while i < len(args):
+        word = args[i]
+        if word == "--":
+            inner = " ".join(args[i + 1:]) or None
+            break
+        if word.startswith("-"):
+            takes = "=" not in word and word in _FIREBASE_VALUE_OPTS and i + 1 < len(args)
+            if takes and (word not in _FIREBASE_OPTIONAL_VALUE or not args[i + 1].startswith("-")):
+                i += 1
+            i += 1
+            continue
+        inner = word
+        break
+    if inner is None:
+        return [own]
+    return [own, *_shell(inner, cwd, env, ctx, depth, script)]
+
+
+# -- package managers -----------------------------------------------------------------
+
+def _exec_package(args: List[str], cwd: str, env: Dict[str, str], text: str, ctx: _Context,
+                  depth: int) -> List[Command]:
+    """npx / npm exec / pnpm dlx: the package's binary with the rest of the words."""
+    rest = list(args)
+    packages: List[str] = []
+    while rest and rest[0].startswith("-") and rest[0] != "--":
+        word = rest.pop(0)
+        name, has_value, value = word.partition("=")
+        if name in ("-c", "--call"):
+            call = value if has_value else (rest.pop(0) if rest else "")
+            return _shell(call, cwd, env, ctx, depth, None)
+        if name in ("-p", "--package"):
+            packages.append(value if has_value else (rest.pop(0) if rest else ""))
+        elif name in _NPX_VALUE_OPTS and not has_value and rest:
+            rest.pop(0)
+    if rest and rest[0] == "--":
+        rest.pop(0)
+    if not rest:
+        return []
+    rest[0] = _binary_of(rest[0])
+    return _simple(rest, cwd, env, text, ctx, depth, None)[0]
+
+
+def _binary_of(spec: str) -> str:
+    """`@angular/cli@17` → ng, `firebase-tools@latest` → firebase, `vite@5` → vite."""
+    if spec.startswith((".", "/")) or "\\" in spec:
+        return spec  # a path, not a package spec
+    name = spec
+    at = spec.find("@", 1)
+    if at > 0:
+        name = spec[:at]
+    return _PACKAGE_BINARIES.get(name, name.rsplit("/", 1)[-1] if name.startswith("@") else name)
+
+
+def _npm(args: List[str], cwd: str, env: Dict[str, str], text: str, ctx: _Context,
+         depth: int) -> List[Command]:
+    rest = list(args)
+    while rest and rest[0].startswith("-"):
+        word = rest.pop(0)
+        name, has_value, value = word.partition("=")
+        if name in ("--prefix", "-C") and (has_value or rest):
+            cwd = _cd(cwd, [value if has_value else rest.pop(0)])
+        elif name in _PM_VALUE_OPTS and not has_value and rest:
+            rest.pop(0)
+    if not rest:
+        return []
+    sub, rest = rest[0], rest[1:]
+    if sub in _NPM_EXEC:
+        return _exec_package(rest, cwd, env, text, ctx, depth)
+    if sub in _NPM_RUN:
+        names = [w for w in rest if not w.startswith("-")]
+        if not names:
+            return []  # `npm run` alone lists the scripts
+        name = names[0]
+        return _script(name, _npm_passed(rest[rest.index(name) + 1:]), cwd, env, ctx, depth)
+    if sub in _NPM_LIFECYCLE:
+        return _script(_NPM_LIFECYCLE[sub], _npm_passed(rest), cwd, env, ctx, depth,
+                       npm_start=sub == "start")
+    return []
+
+
+def _npm_passed(rest: List[str]) -> List[str]:
+    """The words npm hands to the script: everything after `--`, and bare words before it
+    (npm ≥ 7); `--flag` words before `--` are npm's own config."""
+    if "--" in rest:
+        before, after = rest[:rest.index("--")], rest[rest.index("--") + 1:]
+    else:
+        before, after = rest, []
+    return [w for w in before if not w.startswith("-")] + after
+
+
+def _pm(program: str, args: List[str], cwd: str, env: Dict[str, str], text: str, ctx: _Context,
+        depth: int) -> List[Command]:
+    """yarn / pnpm / bun: `X run S`, `X S` (a script, else a binary), `X exec|dlx B`."""
+    rest = list(args)
+    while rest and rest[0].startswith("-"):
+        word = rest.pop(0)
+        name, has_value, value = word.partition("=")
+        if name in ("--cwd", "--prefix", "-C", "--dir") and (has_value or rest):
+            cwd = _cd(cwd, [value if has_value else rest.pop(0)])
+        elif name in _PM_VALUE_OPTS and not has_value and rest:
+            rest.pop(0)
+    if not rest:
+        return []  # a bare `yarn` installs
+    sub, rest = rest[0], rest[1:]
+    if sub in ("exec", "dlx", "x"):
+        return _exec_package(rest, cwd, env, text, ctx, depth)
+    if sub in ("run", "run-script"):
+        rest = _skip_options(rest, set())
+        if not rest:
+            return []
+        sub, rest = rest[0], rest[1:]
+        return _script_or_binary(sub, rest, cwd, env, text, ctx, depth)
+    if sub in _PM_BUILTINS:
+        return []
+    return _script_or_binary(sub, rest, cwd, env, text, ctx, depth)
+
+
+def _script_or_binary(name: str, args: List[str], cwd: str, env: Dict[str, str], text: str,
+                      ctx: _Context, depth: int) -> List[Command]:
+    found = _package(ctx, cwd)
+    passed = args[1:] if args[:1] == ["--"] else args
+    if found is not None and name in found[1]:
+        return _script(name, passed, cwd, env, ctx, depth)
+    return _simple([name, *passed], cwd, env, text, ctx, depth, None)[0]
+
+
+def _script(name: str, passed: Sequence[str], cwd: str, env: Dict[str, str], ctx: _Context,
+            depth: int, npm_start: bool = False) -> List[Command]:
+    """The commands of package.json script `name` (from the package.json npm would use),
+    with the extra words appended the way npm appends them to the script's text."""
+    if depth > MAX_DEPTH:
+        return []
+    found = _package(ctx, cwd)
+    if found is None:
+        return []
+    directory, scripts = found
+    body = scripts.get(name)
+    if body is None:
+        if npm_start and ctx.project.exists("server.js", directory):
+            return [Command(("node", "server.js"), directory, dict(env), "node server.js")]
+        return []
+    key = (directory, name)
+    if key in ctx.active:
+        return []  # a script that calls itself
+    if passed:
+        body = body + " " + _join(passed)
+    ctx.active.append(key)
+    try:
+        return _shell(body, directory, env, ctx, depth + 1, name)
+    finally:
+        ctx.active.pop()
+
+
+def _package(ctx: _Context, cwd: str) -> Optional[Tuple[str, Dict[str, str]]]:
+    """(folder, scripts) of the package.json npm would use from cwd: the nearest one at or
+    above cwd, not above the project root. None when there is none or it is broken."""
+    import json
+
+    from devlint.project import FileProblem
+
+    folder = cwd
+    while True:
+        if folder in ctx.packages:
+            cached = ctx.packages[folder]
+            if cached is not None:
+                return cached
+        else:
+            try:
+                text = ctx.project.read_text("package.json", folder)
+            except FileProblem:
+                text = None
+                ctx.packages[folder] = None
+                return None
+            if text is not None:
+                try:
+                    data = json.loads(text)
+                except ValueError:
+                    data = None
+                scripts = data.get("scripts") if isinstance(data, dict) else None
+                clean = {str(k): v for k, v in scripts.items() if isinstance(v, str)} \
+                    if isinstance(scripts, dict) else {}
+                result = (folder, clean) if isinstance(data, dict) else None
+                ctx.packages[folder] = result
+                return result
+            ctx.packages[folder] = None
+        if folder in (".", "/") or folder.startswith("..") or posixpath.isabs(folder):
+            return None
+        folder = posixpath.dirname(folder) or "."
+
+
+# -- parallel runners -----------------------------------------------------------------
+
+def _concurrently(args: List[str], cwd: str, env: Dict[str, str], ctx: _Context,
+                  depth: int) -> List[Command]:
+    """`concurrently "a" "b"`: each quoted argument is a shell command; `npm:x` runs script x."""
+    commands: List[Command] = []
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if word.startswith("-"):
+            name, has_value, value = word.partition("=")
+            if name == "--cwd" and (has_value or i + 1 < len(args)):
+                cwd = _cd(cwd, [value if has_value else args[i + 1]])
+            if name in _CONCURRENTLY_VALUE_OPTS and not has_value:
+                i += 1
+            i += 1
+            continue
+        match = re.match(r"^(npm|yarn|pnpm|bun):(.+)$", word)
+        if match:
+            script_name, _, extra = match.group(2).partition(" ")
+            for found in _matching_scripts(ctx, cwd, script_name):
+                commands.extend(_script(found, extra.split(), cwd, env, ctx, depth))
+        else:
+            commands.extend(_shell(word, cwd, env, ctx, depth, None))
+        i += 1
+    return commands
+
+
+def _run_all(args: List[str], cwd: str, env: Dict[str, str], ctx: _Context,
+             depth: int) -> List[Command]:
+    """npm-run-all / run-p / run-s: each named (or glob-matched) script of package.json."""
+    commands: List[Command] = []
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if word == "--":
+            break  # the rest are arguments for `{1}` placeholders
+        if word.startswith("-"):
+            name = word.partition("=")[0]
+            if name in ("--npm-path", "--max-parallel") and "=" not in word:
+                i += 1
+            i += 1
+            continue
+        pattern, _, extra = word.partition(" ")
+        for found in _matching_scripts(ctx, cwd, pattern):
+            commands.extend(_script(found, extra.split() if extra else [], cwd, env, ctx, depth))
+        i += 1
+    return commands
+
+
+def _matching_scripts(ctx: _Context, cwd: str, pattern: str) -> List[str]:
+    """Script names matching an npm-run-all glob (`build:*`, `watch:**`), in file order."""
+    found = _package(ctx, cwd)
+    if found is None:
+        return []
+    scripts = found[1]
+    if not any(c in pattern for c in "*?"):
+        return [pattern] if pattern in scripts else []
+    globs = {"**": ".*", "*": "[^:]*", "?": "[^:]"}
+    regex = "".join(globs.get(part, re.escape(part)) for part in re.split(r"(\*\*|\*|\?)", pattern))
+    return [name for name in scripts if re.fullmatch(regex, name)]
+
+
+def _run_script_os(cwd: str, env: Dict[str, str], ctx: _Context, depth: int,
+                   script: Optional[str]) -> List[Command]:
+    """run-script-os runs `<script>:<platform>`, else `:nix` off Windows, else `:default`."""
+    if not script:
+        return []
+    found = _package(ctx, cwd)
+    if found is None:
+        return []
+    platform = ctx.project.platform
+    if platform.startswith("win"):
+        suffixes = ["win32", "windows"]
+    elif platform == "darwin":
+        suffixes = ["darwin", "macos", "nix"]
+    else:
+        suffixes = [platform.rstrip("0123456789"), "nix"]
+    for suffix in [*suffixes, "default"]:
+        name = f"{script}:{suffix}"
+        if name in found[1]:
+            return _script(name, [], cwd, env, ctx, depth)
+    return []
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+def _program(word: str) -> str:
+    """A command word as a name: `node_modules/.bin/npx.cmd` → npx (paths to known tools)."""
+    base = word.replace("\\", "/").rsplit("/", 1)[-1]
+    lower = base.lower()
+    for suffix in (".cmd", ".exe", ".ps1", ".bat", ".js"):
+        if lower.endswith(suffix):
+            lower = lower[: -len(suffix)]
+    return lower
+
+
+def _cd(cwd: str, args: List[str]) -> str:
+    """The folder after `cd ARGS`; unchanged when the target cannot be known statically."""
+    targets = [a for a in args if not (a.startswith("-") and len(a) > 1) and a.lower() != "/d"]
+    if not targets:
+        return cwd
+    target = targets[0].replace("\\", "/")
+    if target.startswith(("~", "$", "`")) or "$" in target or target == "-":
+        return cwd
+    if target.startswith("/") or re.match(r"^[A-Za-z]:/", target):
+        return target
+    return _norm(posixpath.join(cwd, target))
+
+
+def _norm(path: str) -> str:
+    path = (path or ".").replace("\\", "/")
+    return posixpath.normpath(path) if path else "."
+
+
+def _skip_options(words: List[str], value_opts: set[str]) -> List[str]:
+    return _skip_options_capture(words, value_opts, None)[0]
+
+
+def _skip_options_capture(words: List[str], value_opts: set[str],
+                          capture: Optional[str]) -> Tuple[List[str], Optional[str]]:
+    """Leading options removed (and those in value_opts with their value); `--` ends them.
+    Returns the rest and the value of the option named `capture`, if given."""
+    rest = list(words)
+    captured: Optional[str] = None
+    while rest and rest[0].startswith("-") and rest[0] != "-":
+        word = rest.pop(0)
+        if word == "--":
+            break
+        name, has_value, value = word.partition("=")
+        if name in value_opts and not has_value and rest:
+            value = rest.pop(0)
+            has_value = "="
+        if capture and name == capture and has_value:
+            captured = value
+    return rest, captured
+
+
+def _join(words: Sequence[str]) -> str:
+    import shlex
+
+    return " ".join(w if re.fullmatch(r"[\w@%+=:,./\\-]+", w) else shlex.quote(w) for w in words)

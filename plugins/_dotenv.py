@@ -1,0 +1,175 @@
+"""A python-dotenv compatible reader for ``.env`` / ``.flaskenv``, without importing it.
+
+Flask's CLI loads these files through python-dotenv (``dotenv_values``), so the values
+devlint reports must be exactly the ones python-dotenv produces: same regular
+expressions, same escapes, same ``${VAR}`` / ``${VAR:-default}`` expansion, same
+silent skipping of lines it cannot parse. This is a port of python-dotenv 1.x's
+``parser.py`` and ``variables.py`` (BSD-3-Clause), kept here because devlint must not
+depend on or import the user's environment, and it adds what devlint needs on top:
+the line of every binding and of every line python-dotenv would skip.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Pattern, Tuple
+
+_MULTILINE_WHITESPACE = re.compile(r"\s*", re.MULTILINE)
+_WHITESPACE = re.compile(r"[^\S\r\n]*")
+_EXPORT = re.compile(r"(?:export[^\S\r\n]+)?")
+_SINGLE_QUOTED_KEY = re.compile(r"'([^']+)'")
+_UNQUOTED_KEY = re.compile(r"([^=\#\s]+)")
+_EQUAL_SIGN = re.compile(r"(=[^\S\r\n]*)")
+_SINGLE_QUOTED_VALUE = re.compile(r"'((?:\\'|[^'])*)'")
+_DOUBLE_QUOTED_VALUE = re.compile(r'"((?:\\"|[^"])*)"')
+_UNQUOTED_VALUE = re.compile(r"([^\r\n]*)")
+_COMMENT = re.compile(r"(?:[^\S\r\n]*#[^\r\n]*)?")
+_END_OF_LINE = re.compile(r"[^\S\r\n]*(?:\r\n|\n|\r|$)")
+_REST_OF_LINE = re.compile(r"[^\r\n]*(?:\r|\n|\r\n)?")
+_DOUBLE_QUOTE_ESCAPES = re.compile(r"\\[\\'\"abfnrtv]")
+_SINGLE_QUOTE_ESCAPES = re.compile(r"\\[\\']")
+_VARIABLE = re.compile(r"\$\{(?P<name>[^\}:]*)(?::-(?P<default>[^\}]*))?\}")
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One ``KEY=value`` as python-dotenv reads it. value None: a bare ``KEY`` line."""
+
+    key: str
+    value: Optional[str]
+    line: int  # the line the key is on (1-based)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    bindings: Tuple[Binding, ...]
+    skipped: Tuple[int, ...]  # lines python-dotenv cannot parse and skips with a warning
+
+
+class _Error(Exception):
+    pass
+
+
+class _Reader:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.line = 1
+
+    def has_next(self) -> bool:
+        return self.pos < len(self.text)
+
+    def peek(self, count: int) -> str:
+        return self.text[self.pos : self.pos + count]
+
+    def read_regex(self, regex: Pattern[str]) -> Tuple[str, ...]:
+        match = regex.match(self.text, self.pos)
+        if match is None:
+            raise _Error(regex.pattern)
+        self.line += self.text.count("\n", self.pos, match.end())
+        self.pos = match.end()
+        return tuple(g or "" for g in match.groups())
+
+
+def _decode_escapes(regex: Pattern[str], value: str) -> str:
+    import codecs
+
+    return regex.sub(lambda m: codecs.decode(m.group(0), "unicode-escape"), value)
+
+
+def _parse_value(reader: _Reader) -> str:
+    char = reader.peek(1)
+    if char == "'":
+        (value,) = reader.read_regex(_SINGLE_QUOTED_VALUE)
+        return _decode_escapes(_SINGLE_QUOTE_ESCAPES, value)
+    if char == '"':
+        (value,) = reader.read_regex(_DOUBLE_QUOTED_VALUE)
+        return _decode_escapes(_DOUBLE_QUOTE_ESCAPES, value)
+    if char in ("", "\n", "\r"):
+        return ""
+    (part,) = reader.read_regex(_UNQUOTED_VALUE)
+    return re.sub(r"\s+#.*", "", part).rstrip()
+
+
+def parse(text: str) -> Parsed:
+    """Every binding of a dotenv file, in order, with lines; values not yet expanded.
+
+    text is the file's content. python-dotenv opens files in text mode, so CRLF and CR
+    line ends are read as LF before parsing; that is done here too.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    reader = _Reader(text)
+    bindings: List[Binding] = []
+    skipped: List[int] = []
+    while reader.has_next():
+        start = reader.line
+        try:
+            reader.read_regex(_MULTILINE_WHITESPACE)
+            if not reader.has_next():
+                break
+            start = reader.line
+            reader.read_regex(_EXPORT)
+            key: Optional[str]
+            if reader.peek(1) == "#":
+                key = None
+            elif reader.peek(1) == "'":
+                (key,) = reader.read_regex(_SINGLE_QUOTED_KEY)
+            else:
+                (key,) = reader.read_regex(_UNQUOTED_KEY)
+            reader.read_regex(_WHITESPACE)
+            value: Optional[str] = None
+            if reader.peek(1) == "=":
+                reader.read_regex(_EQUAL_SIGN)
+                value = _parse_value(reader)
+            reader.read_regex(_COMMENT)
+            reader.read_regex(_END_OF_LINE)
+        except _Error:
+            reader.read_regex(_REST_OF_LINE)
+            skipped.append(start)
+            continue
+        if key is not None:
+            bindings.append(Binding(key, value, start))
+    return Parsed(tuple(bindings), tuple(skipped))
+
+
+def expand(
+    value: str, earlier: Dict[str, Optional[str]], environ: Callable[[str], Optional[str]]
+) -> str:
+    """``${NAME}`` and ``${NAME:-default}`` as python-dotenv's dotenv_values expands them.
+
+    dotenv_values uses override=True: a name set earlier in the same file wins over the
+    process environment; a name set in neither gives the default (or "").
+    A set-but-empty variable gives "" (unlike a shell's ``:-``).
+    """
+
+    def resolve(match: re.Match[str]) -> str:
+        name = match["name"]
+        if name in earlier:
+            found = earlier[name]
+        else:
+            found = environ(name)
+            if found is None:
+                found = match["default"] if match["default"] is not None else ""
+        return found if found is not None else ""
+
+    return _VARIABLE.sub(resolve, value)
+
+
+def values(
+    text: str, environ: Callable[[str], Optional[str]], interpolate: bool = True
+) -> Tuple[Dict[str, Optional[str]], Dict[str, int], Tuple[int, ...]]:
+    """What ``dotenv.dotenv_values(path)`` returns for this text, plus each key's line.
+
+    Returns (values, line of the binding that won for each key, skipped lines).
+    """
+    parsed = parse(text)
+    result: Dict[str, Optional[str]] = {}
+    lines: Dict[str, int] = {}
+    for binding in parsed.bindings:
+        value = binding.value
+        if value is not None and interpolate:
+            value = expand(value, result, environ)
+        result[binding.key] = value
+        lines[binding.key] = binding.line
+    return result, lines, parsed.skipped
