@@ -7,6 +7,6 @@ import sys
 if sys.path and sys.path[0] in ("", os.getcwd()):
     del sys.path[0]
 
-from devlint.cli import main  # noqa: E402
+from devlint.warm import main  # the warm path, else the full CLI
 
 raise SystemExit(main())

@@ -1,31 +1,51 @@
 """The plan cache: a repeated `devlint run` skips config parsing and plugin loading.
 
-A plan is stored with a record of every input it was built from: each file read (size,
-mtime, inode — or that it was absent), each environment variable looked up, the config
-files discovery looked at, devlint's version and the Python path (installing or removing
-a plugin changes a site-packages folder's mtime). It is reused only when all of these
-are unchanged, so it is never stale.
+A plan is stored with a record of everything it was built from, and reused only while all
+of it is unchanged, so it is never stale:
 
-The file holds plain data (marshal of dicts, lists and strings), never code, and lives
-in the user's own cache folder ($XDG_CACHE_HOME/devlint, mode 0700), not in the project.
-Any failure to read or write it (full disk, read-only home) just means no cache.
+- every file read, and every config file discovery looked at: (size, mtime, inode), or
+  that it was absent; and whether each folder discovery walked through has a ``.git``;
+- every environment variable a plugin looked up, plus HOME (discovery stops there) and
+  DEVLINT_DISABLE_PLUGINS (the plugin set);
+- devlint's version, the interpreter, ``sys.path`` with each entry's stamp (installing,
+  upgrading or removing any distribution, so any plugin, changes its folder's mtime), and
+  the stamp of every non-stdlib module loaded when the plan was built (devlint itself, the
+  plugins, pluggy: editing an editable install's code invalidates it too);
+- what was asked: working directory, command, service names, --config, --strict, -p.
+
+A file changed within RACY_NS of the save is not trusted (a second write within the same
+clock tick could keep its stamp), and the plan is not saved.
+
+The file holds plain data (marshal of dicts, tuples and strings, never code) and lives
+in the user's cache folder, ``$XDG_CACHE_HOME/devlint`` (default ``~/.cache/devlint``,
+mode 0700), never in the project. It is used only when that folder belongs to the user
+and nobody else can write to it. Any failure to read or write it (full disk, read-only
+home, a damaged file) just means no cache. At most MAX_FILES plans are kept.
+
+This module imports only os, sys and marshal at load time: the warm path (warm.py) asks
+it for the ports of a clear, cached plan without importing the data model.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import marshal
 import os
 import sys
-from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from devlint import __version__
-from devlint.model import Endpoint, Finding, Service, Severity, Source, Upstream
-from devlint.plan import Plan, Request
-from devlint.project import stamp
 
-FORMAT = 1
-_TYPES = {cls.__name__: cls for cls in (Endpoint, Finding, Service, Source, Upstream)}
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+
+    from devlint.plan import Plan, Request
+
+    Parts = Tuple[str, Optional[Tuple[str, ...]], Tuple[str, ...], Optional[str], bool, Tuple[str, ...]]
+
+FORMAT = 3
+MAX_FILES = 256
+RACY_NS = 50_000_000  # 50 ms: several ticks of Linux's coarse file clock
+PLAN_ENV = ("HOME", "DEVLINT_DISABLE_PLUGINS")  # read by discovery and the plugin host, not by a Project
 
 
 def folder(env: Mapping[str, str]) -> str:
@@ -33,61 +53,200 @@ def folder(env: Mapping[str, str]) -> str:
     return os.path.join(base, "devlint")
 
 
-def _key(request: Request) -> str:
-    text = "\0".join((str(request.cwd), repr(request.argv), repr(request.names),
-                      repr(request.config), repr(request.strict), repr(request.plugin_flags)))
+def stamp(path: str) -> Optional[Tuple[int, int, int]]:
+    """(size, mtime_ns, inode), or None when absent; the same record as project.stamp."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def parts(request: Request) -> Parts:
+    return (str(request.cwd), request.argv, tuple(request.names), request.config, bool(request.strict),
+            tuple(request.plugin_flags))
+
+
+def _key(what: Parts) -> str:
+    text = "\0".join((repr(what), repr(sys.path), sys.executable))
     digest = 0xCBF29CE484222325  # FNV-1a: stable across processes, no hashlib import
     for byte in text.encode("utf-8", "surrogateescape"):
         digest = ((digest ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
     return f"plan-{digest:016x}"
 
 
-def _environment_stamp() -> List[Any]:
-    """What decides which plugins load: the interpreter, its path, and those folders' mtimes."""
-    return [__version__, FORMAT, sys.executable, [(p, stamp(p)) for p in sys.path if p]]
+def _environment() -> Tuple[Any, ...]:
+    return (__version__, FORMAT, sys.executable, tuple(sys.path), sys.platform)
 
 
-def load(request: Request, env: Mapping[str, str]) -> Optional[Plan]:
-    path = os.path.join(folder(env), _key(request))
+def _private(where: str) -> bool:
+    """The folder is ours and only we can write to it (a cache others can write is no cache)."""
     try:
-        with open(path, "rb") as handle:
+        st = os.stat(where)
+    except OSError:
+        return False
+    getuid = getattr(os, "getuid", None)
+    return getuid is None or (st.st_uid == getuid() and not st.st_mode & 0o022)
+
+
+def read(what: Parts, env: Mapping[str, str]) -> Optional[Dict[str, Any]]:
+    """The stored record for this request when every input is unchanged, else None."""
+    where = folder(env)
+    try:
+        with open(os.path.join(where, _key(what)), "rb") as handle:
             data = marshal.load(handle)
-        if data["environment"] != _environment_stamp():
+        if not _private(where):
             return None
-        if any(stamp(file) != (tuple(st) if st else None) for file, st in data["inputs"].items()):
+        if data["format"] != FORMAT or data["request"] != what or data["environment"] != _environment():
             return None
-        if any(env.get(name) != value for name, value in data["env"].items()):
-            return None
-        return _plan(data["plan"])
+        for name, value in data["env"].items():
+            if env.get(name) != value:
+                return None
+        for path, recorded in data["stamps"].items():
+            if stamp(path) != recorded:
+                return None
+        for path, present in data["exists"].items():
+            if os.path.exists(path) != present:
+                return None
+        return data  # type: ignore[no-any-return]
     except Exception:  # a missing, old or damaged cache is no cache
         return None
 
 
+def clear(what: Parts, env: Mapping[str, str]) -> Optional[Tuple[Tuple[int, ...], str]]:
+    """For a cached plan with no findings and no warnings: the ports to look at (if nothing
+    listens on them, the run is clear) and `check`'s summary line without colour.
+    None when there is no such plan."""
+    data = read(what, env)
+    if data is None or not isinstance(data.get("clear_ports"), tuple):
+        return None
+    return data["clear_ports"], data["clear_text"]
+
+
+def run_ports(command: Sequence[str], env: Mapping[str, str]) -> Optional[Tuple[int, ...]]:
+    """The ports of a plain `devlint run -- COMMAND` whose cached plan is clear, else None."""
+    cwd = _cwd()
+    found = clear((cwd, tuple(command), (), None, False, ()), env) if cwd else None
+    return found[0] if found else None
+
+
+def check_clear(env: Mapping[str, str]) -> Optional[Tuple[Tuple[int, ...], str]]:
+    """clear() for a plain `devlint check` (no services named, no options)."""
+    cwd = _cwd()
+    return clear((cwd, None, (), None, False, ()), env) if cwd else None
+
+
+def _cwd() -> Optional[str]:
+    try:
+        return os.getcwd()
+    except OSError:  # the working directory was removed: the CLI says so
+        return None
+
+
+def load(request: Request, env: Mapping[str, str]) -> Optional[Plan]:
+    data = read(parts(request), env)
+    if data is None:
+        return None
+    try:
+        return _plan(data["plan"])
+    except Exception:
+        return None
+
+
+def _code_files() -> Dict[str, Optional[Tuple[int, int, int]]]:
+    """Stamps of every loaded module outside the standard library: the code the plan came from."""
+    stdlib = os.path.dirname(os.__file__) + os.sep
+    found: Dict[str, Optional[Tuple[int, int, int]]] = {}
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if not isinstance(path, str):
+            continue
+        if path.startswith(stdlib) and "-packages" not in path[len(stdlib):]:
+            continue
+        found[path] = stamp(path)
+    return found
+
+
 def save(request: Request, env: Mapping[str, str], plan: Plan) -> None:
-    where = folder(env)
+    import time
+
+    stamps: Dict[str, Optional[Tuple[int, int, int]]] = {p: stamp(p) for p in sys.path if p}
+    stamps.update(_code_files())
+    stamps.update(plan.inputs)
+    newest = max((st[1] for st in stamps.values() if st), default=0)
+    if time.time_ns() - newest < RACY_NS:
+        return  # just written: a second write in the same clock tick could keep this stamp
+    walked = {os.path.dirname(p) for p in plan.inputs
+              if os.path.basename(p) in ("devlint.toml", "pyproject.toml")}
+    clear = not plan.findings and not plan.warnings
+    text = _clear_text(plan) if clear else None
     data = {
-        "environment": _environment_stamp(),
-        "inputs": {file: list(st) if st else None for file, st in plan.inputs.items()},
-        "env": plan.env,
+        "format": FORMAT,
+        "request": parts(request),
+        "environment": _environment(),
+        "env": {**{name: env.get(name) for name in PLAN_ENV}, **plan.env},
+        "stamps": stamps,
+        "exists": {os.path.join(d, ".git"): os.path.exists(os.path.join(d, ".git")) for d in walked},
+        "clear_ports": tuple(sorted({ep.port for svc in plan.target_services() for ep in svc.endpoints}))
+        if clear else None,
+        "clear_text": text,
         "plan": _data(plan),
     }
+    where = folder(env)
+    temporary = ""
     try:
         os.makedirs(where, mode=0o700, exist_ok=True)
-        path = os.path.join(where, _key(request))
+        if not _private(where):
+            return
+        path = os.path.join(where, _key(parts(request)))
         temporary = f"{path}.{os.getpid()}.tmp"
-        with open(temporary, "wb") as handle:
-            marshal.dump(data, handle)
+        with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+            marshal.dump(data, handle)  # 0600: the plan may hold values from the project's .env
         os.replace(temporary, path)
-    except (OSError, ValueError):
+        temporary = ""
+        _prune(where)
+    except (OSError, ValueError):  # read-only or full disk; ValueError: unmarshallable data
         pass
+    finally:
+        if temporary:
+            _unlink(temporary)
+
+
+def _clear_text(plan: Plan) -> str:
+    """What `devlint check` prints for this plan when no port is taken (without colour:
+    colour would import colorama into every save; a terminal takes the full path)."""
+    from devlint import report
+
+    return report.text_findings([], report.Style("never", sys.stdout, {}), plan.target_services())
+
+
+def _prune(where: str) -> None:
+    """Keep the MAX_FILES most recently written plans."""
+    with os.scandir(where) as entries:
+        plans = [(e.stat().st_mtime_ns, e.path) for e in entries if e.name.startswith("plan-")]
+    if len(plans) > MAX_FILES:
+        for _, path in sorted(plans)[: len(plans) - MAX_FILES]:
+            _unlink(path)
+
+
+def _unlink(path: str) -> None:
+    import contextlib
+
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 def _data(value: Any) -> Any:
     """Dataclasses and enums as plain marshal-able data."""
+    import dataclasses
+
+    from devlint.model import Severity
+
     if isinstance(value, Severity):
         return int(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {f.name: _data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        fields = {f.name: _data(getattr(value, f.name)) for f in dataclasses.fields(value)
+                  if f.name not in ("inputs", "env")}
         return {"__type__": type(value).__name__, **fields}
     if isinstance(value, (list, tuple)):
         return [_data(v) for v in value]
@@ -96,24 +255,27 @@ def _data(value: Any) -> Any:
     return value
 
 
-def _value(data: Any) -> Any:
+def _value(data: Any, types: Mapping[str, Any]) -> Any:
     if isinstance(data, list):
-        return tuple(_value(v) for v in data)
+        return tuple(_value(v, types) for v in data)
     if isinstance(data, dict):
         kind = data.get("__type__")
-        fields = {k: _value(v) for k, v in data.items() if k != "__type__"}
+        fields = {k: _value(v, types) for k, v in data.items() if k != "__type__"}
         if kind is None:
             return fields
         if kind == "Finding":
-            fields["severity"] = Severity(fields["severity"])
-        return _TYPES[kind](**fields)
+            fields["severity"] = types["Severity"](fields["severity"])
+        return types[kind](**fields)
     return data
 
 
 def _plan(data: Dict[str, Any]) -> Plan:
-    fields: Dict[str, Any] = {k: _value(v) for k, v in data.items() if k != "__type__"}
-    fields["inputs"], fields["env"] = {}, {}
+    from devlint.model import Endpoint, Finding, Service, Severity, Source, Upstream
+    from devlint.plan import Plan
+
+    types = {cls.__name__: cls for cls in (Endpoint, Finding, Service, Source, Upstream, Severity)}
+    fields: Dict[str, Any] = {k: _value(v, types) for k, v in data.items() if k != "__type__"}
     return Plan(**fields)
 
 
-__all__: Tuple[str, ...] = ("folder", "load", "save")
+__all__ = ("check_clear", "clear", "folder", "load", "read", "run_ports", "save")

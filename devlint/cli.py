@@ -1,8 +1,10 @@
 """Command line: parse, run one sub-command, map every user mistake to an exit code.
 
-The run path (`devlint run -- CMD`) is kept lean: with an unchanged project it loads a
-cached plan, takes one socket snapshot and execs, without importing pluggy, tomllib or
-colorama. Everything else is imported where it is needed.
+A clear `devlint run -- CMD` or `devlint check` on an unchanged project never gets here:
+warm.py (the console script's entry) answers it from the cached plan and one netlink query.
+Here, the run path is still kept lean: with an unchanged project it loads the cached plan,
+takes one socket snapshot and execs, without importing pluggy, tomllib or colorama.
+Everything else is imported where it is needed.
 """
 
 from __future__ import annotations
@@ -243,6 +245,10 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         from devlint.plan import UsageError
 
         raise UsageError("--wait takes a number of seconds >= 0")
+    if args.yes and not args.kill:
+        from devlint.plan import UsageError
+
+        raise UsageError("--yes answers --kill's question; use it together with --kill")
     request = _request(args, tuple(command), args.service)
     plan, _ = _plan(args, request, env)
     findings = _findings(args, plan, env)
@@ -270,29 +276,38 @@ def _held_only(findings: Sequence[Finding]) -> bool:
 
 
 def _wait(args: argparse.Namespace, plan: Plan, findings: List[Finding], env: Mapping[str, str]) -> List[Finding]:
-    """Re-check until the ports are released or the time is up; one status line on a tty."""
+    """Re-check until the ports are released or the time is up: one live status line on a
+    terminal, a plain line per change otherwise. Ctrl-C ends the wait (exit 130)."""
     import time
 
     if not _held_only(findings):
         return findings
     deadline = time.monotonic() + args.wait
     live = _isatty(sys.stderr)
-    last = ""
-    while _held_only(findings) and time.monotonic() < deadline:
-        holders = sorted({f"{lst['port']} ({lst['pid'] or 'uid ' + str(lst['uid'])} {lst['process'] or ''})".strip()
-                          for f in findings for lst in f.evidence.get("listeners", ())})
-        left = deadline - time.monotonic()
-        status = f"devlint: waiting for port {', '.join(holders)} to be released, {left:.0f} s left"
-        if live:
-            print("\r" + status[:_columns() - 1].ljust(min(len(last), _columns() - 1)), end="", file=sys.stderr,
-                  flush=True)
-        elif status.rsplit(",", 1)[0] != last.rsplit(",", 1)[0]:
-            print(status, file=sys.stderr, flush=True)
-        last = status
-        time.sleep(0.25)
-        findings = _findings(args, plan, env)
-    if live:
-        print("\r" + " " * min(len(last), _columns() - 1) + "\r", end="", file=sys.stderr, flush=True)
+    width = _columns() - 1
+    shown = ""
+    try:
+        while _held_only(findings) and time.monotonic() < deadline:
+            holders = sorted({f"port {lst['port']} (pid {lst['pid']} {lst['process'] or ''})".replace(" )", ")")
+                              if lst["pid"] else f"port {lst['port']} (uid {lst['uid']})"
+                              for f in findings for lst in f.evidence.get("listeners", ())})
+            what = f"devlint: waiting for {', '.join(holders)} to be released"
+            if live:
+                status = f"{what}, {max(0.0, deadline - time.monotonic()):.0f} s left"[:width]
+                print("\r" + status.ljust(len(shown)), end="", file=sys.stderr, flush=True)
+                shown = status
+            elif what != shown:
+                print(f"{what} (up to {args.wait:g} s)", file=sys.stderr, flush=True)
+                shown = what
+            time.sleep(0.25)
+            findings = _findings(args, plan, env)
+    finally:
+        if live and shown:
+            print("\r" + " " * len(shown) + "\r", end="", file=sys.stderr, flush=True)
+    if _held_only(findings):
+        print(f"devlint: still in use after waiting {args.wait:g} s", file=sys.stderr)
+    elif shown:
+        print("devlint: ports released", file=sys.stderr)
     return findings
 
 
@@ -311,31 +326,35 @@ def _columns() -> int:
 
 def _kill_stale(args: argparse.Namespace, plan: Plan, findings: List[Finding], command: Sequence[str],
                 env: Mapping[str, str]) -> List[Finding]:
-    """Offer to stop each holder that is a stale dev server of the user's own."""
+    """Offer to stop each holder that is a stale dev server of the user's own (rules in
+    stop.py); say why every other holder is left alone. Re-checks after stopping."""
     from devlint import stop
     from devlint.model import Endpoint, Listener, Service
 
     explain = _explainer(args, env)
     stopped = False
-    seen: set[int] = set()
+    seen: set[Tuple[Optional[int], Optional[int], str, int]] = set()
     for finding in findings:
         for data in finding.evidence.get("listeners", ()):
-            if data["pid"] in seen:
+            key = (data["pid"], data["uid"], data["address"], data["port"])
+            if key in seen or (data["pid"] is not None and any(k[0] == data["pid"] for k in seen)):
                 continue
-            seen.add(data["pid"])
+            seen.add(key)
             listener = Listener(data["address"], data["port"], data["family"], data["v6only"], data["pid"],
                                 data["process"], tuple(data["cmdline"]) if data["cmdline"] else None,
                                 data["uid"], data["user"])
             svc = next((s for s in plan.services if s.name == finding.service), Service(finding.service))
             endpoint = next((e for e in svc.endpoints if e.port == listener.port), Endpoint("port", listener.port))
             decision = stop.decide(listener, explain(listener, svc, endpoint, plan.platform), plan.platform, command)
-            who = f"pid {listener.pid} ({listener.process})" if listener.pid else listener.owner()
+            who = listener.owner()
             if not decision.allowed:
-                print(f"devlint: --kill: leaving {who} alone: {decision.reason}", file=sys.stderr)
-                continue
-            if stop.confirm(f"Stop {who} on port {listener.port} ({decision.reason})?", args.yes):
-                print(f"devlint: {stop.stop(listener)}", file=sys.stderr)
+                print(f"devlint: --kill: leaving {who} on port {listener.port} alone: {decision.reason}",
+                      file=sys.stderr)
+            elif stop.confirm(f"Stop {who} on port {listener.port}, {decision.reason}?", args.yes):
+                print(f"devlint: --kill: {stop.stop(listener)}", file=sys.stderr)
                 stopped = True
+            else:
+                print(f"devlint: --kill: left {who} running", file=sys.stderr)
     return _findings(args, plan, env) if stopped else findings
 
 
@@ -417,8 +436,8 @@ def cmd_probe(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     plan, _ = _plan(args, _request(args, names=args.services), env)
     origin = args.origin or next((svc.origin for svc in plan.services if svc.origin), None) \
         or "http://localhost:4200"
-    if not args.path.startswith("/"):
-        raise UsageError("--path must start with /")
+    if not args.path.startswith("/") or any(c.isspace() for c in args.path):
+        raise UsageError(f"--path {args.path!r}: expected a URL path starting with / and without spaces")
     findings: List[Finding] = []
     answers: Dict[str, Any] = {}
     lines: List[str] = []
@@ -428,7 +447,10 @@ def cmd_probe(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         for endpoint in svc.endpoints:
             result = probe.probe_endpoint(endpoint, origin, args.path)
             answers[f"{svc.name}/{endpoint.name}"] = [probe.answer_data(a) for a in result]
-            findings.extend(probe.findings_for(svc, endpoint, result, origin))
+            # CORS is judged where browsers call cross-origin: a backend with known CORS
+            # settings, or what the user pointed at (SERVICE or --origin).
+            judge = bool(args.services) or args.origin is not None or svc.cors_origins is not None
+            findings.extend(probe.findings_for(svc, endpoint, result, origin, judge_cors=judge))
             lines.append(f"{svc.name} {endpoint.name} port {endpoint.port} (Origin: {origin})")
             for answer in result:
                 lines.append("  " + _answer_line(answer))
@@ -436,6 +458,10 @@ def cmd_probe(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if args.format == "json":
         print(report.json_report(findings, plan.services, plan.targets, plan.config_path, plan.platform, code,
                                  {"probe": answers}))
+        return code
+    if not lines:
+        print("devlint: nothing to probe: no backend service here (see `devlint config`; `devlint init` "
+              "writes a devlint.toml)", file=sys.stderr)
         return code
     style = _style(args, sys.stdout, env)
     print("\n".join(lines))
@@ -447,8 +473,11 @@ def _answer_line(answer: Any) -> str:
     if answer.error:
         return f"{answer.address:<10} {answer.error}"
     who = answer.owner.owner() if answer.owner else "process not found"
-    origin = ", ".join(answer.allow_origin) if answer.allow_origin else "missing"
-    return (f"{answer.address:<10} {who}; preflight {answer.preflight_status}, GET {answer.plain_status}; "
+    if len(answer.allow_origin) > 1:
+        origin = f"{len(answer.allow_origin)} values: " + ", ".join(answer.allow_origin)
+    else:
+        origin = answer.allow_origin[0] if answer.allow_origin else "missing"
+    return (f"{answer.address:<10} → {who}; OPTIONS {answer.preflight_status}, GET {answer.plain_status}; "
             f"Server: {answer.server or '-'}; Access-Control-Allow-Origin: {origin}")
 
 
@@ -459,7 +488,8 @@ def cmd_init(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
     cwd = Path(os.getcwd())
     target = cwd / CONFIG_NAME
-    text = render(discover_services(cwd, env), cwd)
+    found = discover_services(cwd, env, tuple(args.plugin_flags))
+    text = render(found)
     if args.dry_run:
         print(text, end="")
         return int(ExitCode.OK)
@@ -469,5 +499,6 @@ def cmd_init(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
-    print(f"devlint: wrote {CONFIG_NAME}; `devlint config` shows what it resolves to")
+    names = ", ".join(item.service.kind or "ports" for item in found) or "no services; edit it by hand"
+    print(f"devlint: wrote {CONFIG_NAME} ({names}); `devlint config` shows what it resolves to")
     return int(ExitCode.OK)

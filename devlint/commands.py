@@ -382,10 +382,7 @@ def _unwrap(program: str, args: List[str], cwd: str, env: Dict[str, str], text: 
         rest = _skip_options(rest, _DEVLINT_VALUE_OPTS)
         if rest and rest[0] == "run":
             rest = rest[1:]
-            if "--" in rest:
-                rest = rest[rest.index("--") + 1:]
-            else:
-                rest = _skip_options(rest, _DEVLINT_VALUE_OPTS)
+            rest = rest[rest.index("--") + 1:] if "--" in rest else _skip_options(rest, _DEVLINT_VALUE_OPTS)
             return _simple(rest, cwd, env, text, ctx, sub, script)[0] if rest else []
         return None
     if program in ("sh", "bash", "zsh", "dash") and "-c" in args:
@@ -600,7 +597,7 @@ def _package(ctx: _Context, cwd: str) -> Optional[Tuple[str, Dict[str, str]]]:
             if text is not None:
                 try:
                     data = json.loads(text)
-                except ValueError:
+                except (ValueError, RecursionError):  # RecursionError: nested too deep
                     data = None
                 scripts = data.get("scripts") if isinstance(data, dict) else None
                 clean = {str(k): v for k, v in scripts.items() if isinstance(v, str)} \

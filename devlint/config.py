@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from devlint.model import Endpoint, Service, Source
+from devlint.project import NotText, decode_text
 
 CONFIG_NAME = "devlint.toml"
 CORE_SERVICE_KEYS: Mapping[str, str] = {
@@ -88,7 +89,7 @@ def discover(cwd: Path, explicit: Optional[str] = None,
         path = Path(explicit)
         if not path.is_absolute():
             path = cwd / path
-        if not path.is_file():
+        if not _present(str(path), explicit):
             raise ConfigError(explicit, "no such file (given with --config)")
         return path, "given with --config", looked
     env = os.environ if env is None else env
@@ -97,11 +98,11 @@ def discover(cwd: Path, explicit: Optional[str] = None,
     while True:
         candidate = os.path.join(folder, CONFIG_NAME)
         looked.append(candidate)
-        if os.path.isfile(candidate):
+        if _present(candidate):
             return Path(candidate), f"found {CONFIG_NAME} in {folder}", looked
         pyproject = os.path.join(folder, "pyproject.toml")
         looked.append(pyproject)
-        if os.path.isfile(pyproject) and _has_tool_table(pyproject):
+        if _present(pyproject) and _has_tool_table(pyproject):
             return Path(pyproject), f"found [tool.devlint] in {pyproject}", looked
         parent = os.path.dirname(folder)
         if os.path.exists(os.path.join(folder, ".git")):
@@ -111,12 +112,32 @@ def discover(cwd: Path, explicit: Optional[str] = None,
         folder = parent
 
 
+def _present(path: str, shown: Optional[str] = None) -> bool:
+    """Whether a config file is at path. Something there that cannot be used (unreadable,
+    a symlink loop or a broken link, a folder, a FIFO) is an error, not an absence: a
+    config silently skipped would make devlint check the wrong thing and say "clear"."""
+    import stat
+
+    shown = shown or path
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        if os.path.islink(path):
+            raise ConfigError(shown, f"is a symbolic link to {os.readlink(path)!r}, which does not exist") from None
+        return False
+    except OSError as exc:  # EACCES on the way, ELOOP, ENAMETOOLONG, EIO ...
+        raise ConfigError(shown, f"cannot be read ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError(shown, "is not a regular file")
+    return True
+
+
 def _has_tool_table(pyproject: str) -> bool:
     try:
         with open(pyproject, "rb") as handle:
             return b"[tool.devlint" in handle.read()
-    except OSError:
-        return False
+    except OSError as exc:
+        raise ConfigError(pyproject, f"cannot be read ({exc.strerror or exc})") from None
 
 
 # -- loading -----------------------------------------------------------------------
@@ -127,18 +148,20 @@ Kinds = Mapping[str, Mapping[str, str]]
 def load(path: Path, reason: str, kinds: Kinds, shown: Optional[str] = None,
          strict: bool = False) -> Config:
     """Read and validate a config file. kinds: every kind a plugin owns → its extra keys."""
+    from devlint.project import MAX_FILE_BYTES
+
     shown = shown or path.name
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ConfigError(shown, f"cannot be read ({exc.strerror or exc})") from None
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(shown, f"is larger than {MAX_FILE_BYTES} bytes; is it really devlint's config?")
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ConfigError(shown, "is not valid UTF-8 text", line=line) from None
+        text = decode_text(data)
+    except NotText as exc:
+        raise ConfigError(shown, "is not valid UTF-8 text", line=exc.line) from None
     table = parse_toml(text, shown)
     prefix: Tuple[str, ...] = ()
     if path.name == "pyproject.toml":
@@ -157,7 +180,8 @@ def parse_toml(text: str, shown: str) -> Dict[str, Any]:
     else:  # pragma: no cover - exercised on 3.9/3.10
         import tomli as tomllib
     try:
-        return tomllib.loads(text)
+        table: Dict[str, Any] = tomllib.loads(text)
+        return table
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
@@ -167,6 +191,24 @@ def parse_toml(text: str, shown: str) -> Dict[str, Any]:
         if "end of document" in message:
             raise ConfigError(shown, message, line=text.count("\n") + 1) from None
         raise ConfigError(shown, message) from None
+    except RecursionError:  # the TOML parsers recurse once per nested array or inline table
+        raise ConfigError(shown, "arrays or inline tables are nested too deeply to read",
+                          line=_deepest_line(text)) from None
+
+
+def _deepest_line(text: str) -> int:
+    """The line where bracket nesting is deepest (strings not told apart: a best guess)."""
+    depth, deepest, line, where = 0, -1, 1, 1
+    for char in text:
+        if char == "\n":
+            line += 1
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, line
+        elif char in "]}":
+            depth -= 1
+    return where
 
 
 class _Checker:
@@ -308,7 +350,20 @@ _ASSIGN = re.compile(r"^\s*([A-Za-z0-9_\-\.\"' ]+?)\s*=")
 
 
 def _split_key(key: str) -> Tuple[str, ...]:
-    return tuple(part.strip().strip("\"'") for part in re.findall(r'"[^"]*"|\'[^\']*\'|[^.]+', key))
+    return tuple(_key_part(part.strip()) for part in re.findall(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'|[^.]+', key))
+
+
+def _key_part(part: str) -> str:
+    """One part of a dotted TOML key as tomllib reads it: a "basic" string's escapes
+    (\\u00e9, \\") decoded, a 'literal' string's quotes removed."""
+    if len(part) >= 2 and part[0] == part[-1] == '"':
+        import json
+
+        try:
+            return str(json.loads(re.sub(r"\\U([0-9A-Fa-f]{8})", lambda m: chr(int(m[1], 16)), part)))
+        except ValueError:
+            return part[1:-1]
+    return part.strip("'") if len(part) >= 2 and part[0] == part[-1] == "'" else part
 
 
 def find_line(text: str, path: Sequence[str]) -> Optional[int]:

@@ -79,3 +79,10 @@ def match(listener: Listener, platform: str) -> Optional[Explanation]:
 
 def is_culprit(listener: Listener, platform: str) -> bool:
     return match(listener, platform) is not None
+
+
+def is_known_name(process: Optional[str]) -> bool:
+    """A culprit's process name on any platform and port: `--kill` never stops these,
+    even where `match` would not explain them."""
+    name = (process or "").lower()
+    return bool(name) and any(name == n.lower() for culprit in CULPRITS for n in culprit.names)

@@ -1,114 +1,159 @@
 """`devlint init`: write a first devlint.toml from what is in the working directory.
 
-Looks at the folder and its direct sub-folders (backend/, frontend/ ...) the way
-zero-config `devlint check` does, through the plugins' detect hooks, and at package.json
-scripts that start dev servers. Ports are not copied into the file: they stay in the
-frameworks' own files, and the comments say where each one is read from today.
+Looks at the folder and its direct sub-folders (backend/, frontend/ ...) through the
+plugins' hooks, never by parsing frameworks here: `devlint_detect_services` for the
+files (firebase.json, angular.json, .flaskenv/.env, app.py/wsgi.py), and
+`devlint_command_services` for the package.json scripts that start a dev server. A
+script wins over a detected file of the same kind and folder, because it is how the
+server is really started (`ng serve --port 4300`), and it is written as `command`.
+
+Ports are not copied into the file: they stay in the frameworks' own files, and the
+comments say where each one is read from today.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Mapping, Tuple
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Tuple
 
-from devlint.model import Service
+from devlint.model import Command, Service, Source
 from devlint.project import Project
 
 if TYPE_CHECKING:
     from devlint.manager import PluginHost
 
-SKIP_DIRS = {"node_modules", ".git", ".venv", "venv", "dist", "build", "__pycache__", ".angular"}
+SKIP_DIRS = {"node_modules", "venv", "dist", "build", "__pycache__", "site-packages"}
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def discover_services(cwd: Path, env: Mapping[str, str]) -> List[Tuple[Service, str]]:
-    """(service, why) for every service found in cwd and its direct sub-folders."""
+@dataclass(frozen=True)
+class Found:
+    """A service init found, the folder it lives in, and how it was found."""
+
+    service: Service
+    folder: str  # relative to the working directory, "." for itself
+    command: Optional[Command] = None  # the script's command, when found in package.json
+    script: str = ""  # "package.json scripts.start"
+
+
+def discover_services(cwd: Path, env: Mapping[str, str], disabled: Tuple[str, ...] = ()) -> List[Found]:
+    """Every service in cwd and its direct sub-folders, one per (kind, folder)."""
     from devlint.manager import PluginHost, disabled_from
 
-    host = PluginHost(disabled_from(env, ()))
-    found: List[Tuple[Service, str]] = []
-    folders = ["."] + sorted(
-        entry.name for entry in os.scandir(cwd)
-        if entry.is_dir(follow_symlinks=False) and entry.name not in SKIP_DIRS and not entry.name.startswith("."))
-    for folder in folders:
+    host = PluginHost(disabled_from(env, disabled))
+    subfolders = sorted(entry.name for entry in os.scandir(cwd)
+                        if entry.is_dir(follow_symlinks=False) and entry.name not in SKIP_DIRS
+                        and not entry.name.startswith("."))
+    found: List[Found] = []
+    for folder in [".", *subfolders]:
         project = Project(cwd / folder, env=env)
-        for svc in host.detect_services(project):
-            found.append((svc, folder))
         found.extend(_from_scripts(host, project, folder))
+        found.extend(Found(svc, folder) for svc in host.detect_services(project))
     return _dedupe(found)
 
 
-def _from_scripts(host: PluginHost, project: Project, folder: str) -> List[Tuple[Service, str]]:
+def _from_scripts(host: PluginHost, project: Project, folder: str) -> List[Found]:
     from devlint.commands import scripts_commands
 
-    found: List[Tuple[Service, str]] = []
+    found: List[Found] = []
     try:
         scripts = scripts_commands(project)
-    except Exception:  # a broken package.json is check's business, not init's
+    except Exception:  # a broken package.json is `check`'s business, not init's
         return found
-    for commands in scripts.values():
+    for name, commands in scripts.items():
         for command in commands:
-            where = folder if command.cwd in ("", ".") else os.path.normpath(os.path.join(folder, command.cwd))
-            found.extend((svc, where) for svc in host.command_services(command, project) or ())
+            where = os.path.normpath(os.path.join(folder, command.cwd))
+            found.extend(Found(svc, where, command, f"{_join(folder, 'package.json')} scripts.{name}")
+                         for svc in host.command_services(command, project) or ())
     return found
 
 
-def _dedupe(found: List[Tuple[Service, str]]) -> List[Tuple[Service, str]]:
-    """One service per (kind, folder): a script and a detected file describe the same server."""
-    seen: Dict[Tuple[str, str], int] = {}
-    result: List[Tuple[Service, str]] = []
-    for svc, folder in found:
-        key = (svc.kind, os.path.normpath(folder))
-        if key in seen:
+def _dedupe(found: List[Found]) -> List[Found]:
+    """One service per (kind, folder), and one per (kind, ports): a script and a detected
+    file, or scripts in two folders, can describe the same server."""
+    seen: set[Tuple[str, str]] = set()
+    result: List[Found] = []
+    for item in found:
+        ports = ",".join(str(ep.port) for ep in sorted(item.service.endpoints, key=lambda e: e.port))
+        keys = {(item.service.kind, "dir:" + os.path.normpath(item.folder))}
+        if ports:
+            keys.add((item.service.kind, "ports:" + ports))
+        if keys & seen:
             continue
-        seen[key] = len(result)
-        result.append((svc, folder))
+        seen.update(keys)
+        result.append(item)
     return result
 
 
-def render(found: List[Tuple[Service, str]], cwd: Path) -> str:
+def render(found: List[Found]) -> str:
+    """The devlint.toml text: one commented table per service."""
     lines = [
         "# devlint.toml, written by `devlint init` from the files in this folder.",
         "# Ports and hosts are read from the frameworks' own files on every run (the comments",
         "# say where they come from today); set `port` or `host` here only to override them.",
-        "# devlint.toml.example in devlint's repository documents every key.",
+        "# `devlint config` shows what this resolves to; devlint.toml.example documents every key.",
         "",
     ]
-    names: Dict[str, int] = {}
     if not found:
-        lines += ["# No framework files found. Declare services by hand, e.g.:", "# [services.api]",
-                  "# port = 5000", ""]
-    for svc, folder in found:
-        base = svc.kind or "service"
-        if folder not in (".", ""):
-            base = os.path.basename(folder.rstrip("/")) or base
+        lines += ["# No framework files or dev-server scripts found here. Declare services by hand:",
+                  "# [services.api]", "# port = 5000", ""]
+    names: Dict[str, int] = {}
+    for item in found:
+        svc, folder = item.service, item.folder
+        base = os.path.basename(folder) if folder != "." else (svc.kind or "service")
         names[base] = names.get(base, 0) + 1
         name = base if names[base] == 1 else f"{base}-{names[base]}"
-        key = name if _BARE_KEY.match(name) else '"' + name.replace('"', '\\"') + '"'
-        lines.append(f"[services.{key}]")
+        lines.append(f"[services.{name if _BARE_KEY.match(name) else _string(name)}]")
         if svc.kind:
-            lines.append(f'kind = "{svc.kind}"')
-        if folder not in (".", ""):
-            lines.append(f'path = "{folder}"')
-        if not svc.kind:
+            lines.append(f"kind = {_string(svc.kind)}")
+        else:
             lines.append(f"ports = [{', '.join(str(ep.port) for ep in svc.endpoints)}]")
-        for key_name, value in _kind_settings(svc).items():
-            lines.append(f"{key_name} = {value}")
+        if folder != ".":
+            lines.append(f"path = {_string(folder)}")
+        if item.command is not None:
+            env = [f"{key}={value}" for key, value in item.command.env.items()]
+            lines.append(f"command = {_string(' '.join(shlex.quote(w) for w in [*env, *item.command.argv]))}"
+                         f"  # from {item.script}")
+        for key, value in _kind_settings(svc, item.command is not None).items():
+            lines.append(f"{key} = {value}")
         for ep in svc.endpoints:
             host = f"[{ep.host}]" if ":" in ep.host else ep.host
-            lines.append(f"# {ep.name}: {host}:{ep.port}  (port: {ep.port_source}; host: {ep.host_source})")
+            lines.append(f"# {ep.name}: {host}:{ep.port}  (port: {_shown(ep.port_source, folder)}; "
+                         f"host: {_shown(ep.host_source, folder)})")
         for up in svc.upstreams:
-            lines.append(f"# proxy {up.context} → {up.url}  ({up.source})")
+            lines.append(f"# proxy {up.context or '/'} → {up.url}  ({_shown(up.source, folder)})")
+        for problem in svc.diagnostics:
+            lines.append(f"# note: {problem.code} {problem.message}")
         lines.append("")
     return "\n".join(lines)
 
 
-def _kind_settings(svc: Service) -> Dict[str, str]:
-    """Per-kind keys worth writing down: what `firebase emulators:start` would be told."""
+def _kind_settings(svc: Service, has_command: bool) -> Dict[str, str]:
+    """Per-kind keys worth writing down: the project `firebase emulators:start` is told
+    (a script's `--project` already says it)."""
     settings: Dict[str, str] = {}
-    project = svc.details.get("project") if svc.kind == "firebase" else None
+    project = svc.details.get("project") if svc.kind == "firebase" and not has_command else None
     if isinstance(project, str) and project:
-        settings["project"] = '"' + project.replace('"', '\\"') + '"'
+        settings["project"] = _string(project)
     return settings
+
+
+def _shown(source: Source, folder: str) -> str:
+    """A source as seen from the working directory (backend/.flaskenv:2, not .flaskenv:2)."""
+    if source.kind == "file" and folder != "." and not os.path.isabs(source.where):
+        source = Source(source.kind, _join(folder, source.where), source.line, source.key)
+    return str(source)
+
+
+def _join(folder: str, name: str) -> str:
+    return name if folder in (".", "") else f"{folder}/{name}"
+
+
+def _string(text: str) -> str:
+    """A TOML basic string."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + "".join(c if c >= " " else f"\\u{ord(c):04x}" for c in escaped) + '"'

@@ -121,7 +121,79 @@ def _flatten(results: Iterable[Optional[Iterable[Finding]]]) -> List[Finding]:
 
 
 def _entry_points() -> List[Tuple[str, str, str, str]]:
-    """(name, module, distribution, version) for every registered devlint plugin."""
+    """(name, module, distribution, version) for every registered devlint plugin.
+
+    Read straight from the ``*.dist-info`` / ``*.egg-info`` folders on sys.path, as
+    importlib.metadata would find them (first distribution of a name wins): importing
+    importlib.metadata costs ≈ 15-25 ms of every cold run. A zip or egg file on sys.path
+    goes the importlib.metadata way.
+    """
+    import os
+    import sys
+
+    found: List[Tuple[str, str, str, str]] = []
+    seen_dists: set[str] = set()
+    for entry in sys.path:
+        folder = entry or "."
+        try:
+            names = os.listdir(folder)
+        except NotADirectoryError:
+            return _entry_points_by_metadata()
+        except OSError:
+            continue
+        for name in names:
+            if not name.endswith((".dist-info", ".egg-info")):
+                continue
+            meta = os.path.join(folder, name)
+            points = _group(_read(os.path.join(meta, "entry_points.txt")), ENTRY_POINT_GROUP)
+            if not points:
+                continue
+            headers = _headers(_read(os.path.join(meta, "METADATA" if name.endswith(".dist-info") else "PKG-INFO")))
+            dist = headers.get("name") or name.rsplit("-", 1)[0].split(".")[0]
+            if dist.lower() in seen_dists:
+                continue
+            seen_dists.add(dist.lower())
+            found.extend((ep_name, value, dist, headers.get("version", "?")) for ep_name, value in points)
+    return found
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
+def _group(text: str, group: str) -> List[Tuple[str, str]]:
+    """The `name = value` lines of one [group] of an entry_points.txt."""
+    points: List[Tuple[str, str]] = []
+    current = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1].strip()
+        elif current == group and "=" in line:
+            name, _, value = line.partition("=")
+            points.append((name.strip(), value.strip()))
+    return points
+
+
+def _headers(text: str) -> Dict[str, str]:
+    """Name and Version from core metadata (RFC 822 headers before the first blank line)."""
+    headers: Dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            break
+        key, sep, value = line.partition(":")
+        if sep and key.lower() in ("name", "version") and key.lower() not in headers:
+            headers[key.lower()] = value.strip()
+    return headers
+
+
+def _entry_points_by_metadata() -> List[Tuple[str, str, str, str]]:
     from importlib.metadata import distributions
 
     found: List[Tuple[str, str, str, str]] = []

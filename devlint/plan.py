@@ -12,7 +12,7 @@ import os
 import shlex
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from devlint.config import Config, ConfigError, Warning_, discover, load
 from devlint.model import Finding, Service
@@ -166,7 +166,7 @@ def _command_text(service: Service) -> str:
     return " ".join(shlex.split(command)) if isinstance(command, str) else ""
 
 
-def _unknown_service(name: str, known: Sequence[str], config: Config) -> str:
+def _unknown_service(name: str, known: Iterable[str], config: Config) -> str:
     import difflib
 
     close = difflib.get_close_matches(name, list(known), n=1)

@@ -9,11 +9,13 @@ are ever contacted, with short, bounded timeouts.
 from __future__ import annotations
 
 import socket
+import sys
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from devlint import culprits
 from devlint.model import Endpoint, Finding, Listener, Service, Severity
-from devlint.verdict import bind_addresses, client_addresses
+from devlint.verdict import bind_addresses, client_addresses, is_address, normalise
 
 TIMEOUT = 1.5
 MAX_RESPONSE = 64 * 1024
@@ -39,24 +41,30 @@ class Answer:
         return self.error is None
 
 
-def _request(address: str, port: int, method: str, path: str, headers: Dict[str, str]
+def _request(address: str, port: int, method: str, path: str, headers: Dict[str, str], host: str
              ) -> Tuple[int, List[Tuple[str, str]], Optional[Listener]]:
-    """One HTTP/1.1 request on a fresh connection; the accepting process is looked up while
-    the connection is open. Returns (status, headers, owner)."""
+    """One HTTP/1.1 request on a fresh connection, within TIMEOUT overall; the accepting
+    process is looked up while the connection is open. Returns (status, headers, owner)."""
+    import time
+
     from devlint.sockets import owner_of_connection
 
+    deadline = time.monotonic() + TIMEOUT
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.settimeout(TIMEOUT)
         sock.connect((address, port))
         local = sock.getsockname()[:2]
         owner = owner_of_connection((str(local[0]), int(local[1])), (address, port))
-        host = f"[{address}]" if family == socket.AF_INET6 else address
         lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close",
                  "User-Agent: devlint-probe", *(f"{k}: {v}" for k, v in headers.items())]
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         data = b""
         while b"\r\n\r\n" not in data and len(data) < MAX_RESPONSE:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise socket.timeout("timed out")
+            sock.settimeout(left)
             chunk = sock.recv(4096)
             if not chunk:
                 break
@@ -64,24 +72,28 @@ def _request(address: str, port: int, method: str, path: str, headers: Dict[str,
     head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
     status_line, *header_lines = head.split("\r\n")
     parts = status_line.split(" ", 2)
-    if len(parts) < 2 or not parts[1].isdigit():
-        raise OSError(f"not an HTTP response: {status_line[:60]!r}")
+    if not status_line.startswith("HTTP/") or len(parts) < 2 or not parts[1].isdigit():
+        raise OSError(f"not an HTTP response: {status_line[:60]!r}" if status_line else "closed without an answer")
     parsed = [(k.strip().lower(), v.strip()) for k, _, v in (h.partition(":") for h in header_lines) if k]
     return int(parts[1]), parsed, owner
 
 
-def probe_address(address: str, port: int, origin: str, path: str = "/", method: str = "POST") -> Answer:
+def probe_address(address: str, port: int, origin: str, path: str = "/", method: str = "POST",
+                  host: str = "") -> Answer:
+    """A browser's CORS preflight, then a plain GET, both to one address. `host` is the
+    name a browser would put in the Host header (default: the address)."""
     answer = Answer(address, port)
+    host = host or (f"[{address}]" if ":" in address else address)
     try:
         status, headers, owner = _request(address, port, "OPTIONS", path, {
             "Origin": origin, "Access-Control-Request-Method": method,
-            "Access-Control-Request-Headers": "content-type"})
+            "Access-Control-Request-Headers": "content-type"}, host)
         answer.preflight_status, answer.owner = status, owner
         answer.server = next((v for k, v in headers if k == "server"), None)
         answer.allow_origin = [part.strip() for k, v in headers if k == "access-control-allow-origin"
                                for part in v.split(",")]
         answer.allow_headers = next((v for k, v in headers if k == "access-control-allow-headers"), None)
-        answer.plain_status = _request(address, port, "GET", path, {"Origin": origin})[0]
+        answer.plain_status = _request(address, port, "GET", path, {"Origin": origin}, host)[0]
     except OSError as exc:
         answer.error = _describe_error(exc)
         return answer
@@ -93,7 +105,9 @@ def preflight_problems(answer: Answer, origin: str) -> List[str]:
     """Why a browser would reject this preflight (empty when it would pass)."""
     problems: List[str] = []
     status = answer.preflight_status or 0
-    if not 200 <= status < 300:
+    if status == 404:
+        problems.append("the preflight got HTTP 404 (is the path a route of this server? see --path)")
+    elif not 200 <= status < 300:
         problems.append(f"the preflight got HTTP {status}; browsers need a 2xx")
     values = answer.allow_origin
     if not values:
@@ -118,26 +132,33 @@ def _describe_error(exc: OSError) -> str:
 
 
 def probe_endpoint(endpoint: Endpoint, origin: str, path: str = "/") -> List[Answer]:
+    """Every address the endpoint's clients use: both loopbacks for a local server, else
+    the configured host's own addresses. Nothing else is ever contacted."""
     addresses = client_addresses(endpoint, bind_addresses(endpoint))
-    return [probe_address(address, endpoint.port, origin, path) for address in addresses]
+    host = endpoint.host if endpoint.host and not is_address(normalise(endpoint.host)) else ""
+    return [probe_address(address, endpoint.port, origin, path, host=host) for address in addresses]
 
 
-def findings_for(service: Service, endpoint: Endpoint, answers: Sequence[Answer], origin: str) -> List[Finding]:
-    """DL701 different processes per family, DL702 a preflight a browser would reject."""
+def findings_for(service: Service, endpoint: Endpoint, answers: Sequence[Answer], origin: str,
+                 judge_cors: bool = True, platform: str = sys.platform) -> List[Finding]:
+    """DL701 different processes per address, DL702 a preflight a browser would reject
+    (only with judge_cors: for endpoints browsers call cross-origin), DL703 nothing answers."""
     found: List[Finding] = []
     reached = [a for a in answers if a.reached]
     owners = {(a.owner.pid if a.owner else None) for a in reached}
     evidence = {"answers": [answer_data(a) for a in answers], "origin": origin, "port": endpoint.port}
     if len(reached) > 1 and (len(owners) > 1 or len({a.server for a in reached}) > 1):
         text = "; ".join(f"{a.address} → {_who(a)}" for a in reached)
+        known = [c for c in (culprits.match(a.owner, platform) for a in reached if a.owner) if c]
         found.append(Finding(
             "DL701", Severity.ERROR,
             f"{service.name}: port {endpoint.port} is answered by different processes per address: {text}",
             service=service.name,
-            hint="Browsers try ::1 first for localhost: stop the other process or move the service "
-                 "to a port free on both families (`devlint check` suggests one).",
+            hint="".join(f"{c.title}: {c.why}; {c.fix}. " for c in known)
+            + "Browsers try ::1 first for localhost: stop the other process or move the service "
+              "to a port free on both families (`devlint check` suggests one).",
             evidence=evidence))
-    for answer in reached:
+    for answer in reached if judge_cors else ():
         if answer.problems:
             found.append(Finding(
                 "DL702", Severity.ERROR,

@@ -29,12 +29,41 @@ class FileProblem(Exception):
         self.reason = reason
 
 
+class NotText(ValueError):
+    """Bytes that are not UTF-8; line is where the first bad byte is."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(f"not valid UTF-8 text (line {line})")
+        self.line = line
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 text with an optional BOM, as editors write config files."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotText(data[: exc.start].count(b"\n") + 1) from None
+
+
 def stamp(path: str) -> FileStamp:
     try:
         st = os.stat(path)
     except (OSError, ValueError):
         return None
     return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _hidden(path: str) -> bool:
+    """Whether something is at path that we may not look at (not merely absent)."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError, ValueError):
+        return False
+    except OSError:
+        return True
+    return False
 
 
 class Project:
@@ -78,7 +107,9 @@ class Project:
         full = str(self.path(relative, base))
         st = stamp(full)
         self.files_read[full] = st
-        return st is not None and os.path.isfile(full)
+        if st is None:  # absent, or there but hidden from us (EACCES, ELOOP): read_text says which
+            return _hidden(full)
+        return os.path.isfile(full)
 
     def read_text(self, relative: str, base: str = ".") -> Optional[str]:
         """The file's text, or None when it does not exist.
@@ -90,9 +121,15 @@ class Project:
         key = str(full)
         st = stamp(key)
         self.files_read[key] = st
-        if st is None:
-            return None
         shown = self.display(full)
+        if st is None:
+            try:
+                os.stat(key)
+            except (FileNotFoundError, NotADirectoryError, ValueError):
+                return None  # absent (or a dangling link): the framework's default applies
+            except OSError as exc:  # a folder we may not enter, a symlink loop: not an absence
+                raise FileProblem(shown, f"cannot be read ({exc.strerror or exc})") from None
+            return None  # it appeared meanwhile: read it next time
         if os.path.isdir(key):
             raise FileProblem(shown, "is a directory, expected a file")
         if not os.path.isfile(key):  # a FIFO or device would block or never end
@@ -103,13 +140,10 @@ class Project:
             data = full.read_bytes()
         except OSError as exc:
             raise FileProblem(shown, f"cannot be read ({exc.strerror or exc})") from None
-        if data.startswith(b"\xef\xbb\xbf"):
-            data = data[3:]
         try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise FileProblem(f"{shown}:{line}", "is not valid UTF-8 text") from None
+            return decode_text(data)
+        except NotText as exc:
+            raise FileProblem(f"{shown}:{exc.line}", "is not valid UTF-8 text") from None
 
     def getenv(self, name: str) -> Optional[str]:
         value = self._env.get(name)

@@ -1,13 +1,17 @@
 """`--kill`: stop a stale dev server in the way, and nothing else.
 
-A holder may be stopped only when all of these hold: its owner is visible and is the
-current user; it is not a known culprit (AirPlay and other system services are explained,
-never killed); it is not devlint itself or its parent; and it is recognised as a dev
-server: a previous instance of the same command, or a process a plugin recognises as a
-stale dev server of this stack (flask/werkzeug, ng serve, firebase-tools' node or java).
+A holder may be stopped only when all of these hold: its pid is visible and its owner is
+the current user; it is not a known culprit (AirPlay and other system services are
+explained, never killed: matched by name on every platform, so a renamed process cannot
+slip through on another OS); it is not a system process, devlint itself or its parent;
+and it is recognised as a dev server: a previous instance of the same command, a known
+dev tool (flask run and its Werkzeug reloader child, ng serve, firebase-tools' node or
+java processes), or a
+process a plugin explains as a stale dev server of this stack.
+
 Then: ask on a terminal (or require --yes), SIGTERM, SIGKILL after a grace period, and
-report what was done. Processes are addressed by pid and checked again (same start
-time and command line) right before each signal, so a recycled pid is never hit.
+report what was done. The pid is checked again (same command line) right before the
+signal, so a recycled pid is never hit.
 """
 
 from __future__ import annotations
@@ -15,12 +19,16 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence, TextIO
+from typing import Any, Optional, Sequence, TextIO
 
 from devlint import culprits
 from devlint.model import Explanation, Listener
 
 GRACE_SECONDS = 5.0
+# Executables in these folders belong to the operating system, whatever they listen on.
+SYSTEM_DIRS = ("/sbin/", "/usr/sbin/", "/usr/libexec/", "/System/", "/lib/systemd/", "/usr/lib/systemd/")
+_FIREBASE_JAVA = ("cloud-firestore-emulator", "cloud-pubsub-emulator", "cloud-storage-rules-runtime",
+                  "/.cache/firebase/emulators/")
 
 
 @dataclass(frozen=True)
@@ -36,27 +44,62 @@ def same_command(cmdline: Optional[Sequence[str]], argv: Sequence[str]) -> bool:
         return False
     words = [os.path.basename(w) for w in cmdline]
     wanted = [os.path.basename(argv[0]), *argv[1:]]
-    for start in range(len(words)):
-        if words[start: start + len(wanted)] == wanted:
-            return True
-    return False
+    return any(words[start:start + len(wanted)] == wanted for start in range(len(words)))
+
+
+def dev_tool(cmdline: Optional[Sequence[str]]) -> Optional[str]:
+    """What dev server a command line is, for the tools devlint knows; None otherwise."""
+    if not cmdline:
+        return None
+    words = [os.path.basename(w).lower() for w in cmdline]
+    joined = " ".join(cmdline).replace("\\", "/")
+
+    def followed(tool: Sequence[str], verb: str) -> bool:
+        return any(w in tool and verb in words[i + 1:] for i, w in enumerate(words))
+
+    if followed(("flask",), "run"):
+        return "a Flask dev server (flask run)"
+    if followed(("ng", "ng.js"), "serve"):
+        return "an Angular dev server (ng serve)"
+    if any(w.startswith("emulators:") for w in words) and any(w in ("firebase", "firebase.js") for w in words):
+        return "firebase-tools (firebase emulators)"
+    if any(jar in joined for jar in _FIREBASE_JAVA) or "firebase-tools" in joined:
+        return "a firebase-tools emulator process"
+    return None
+
+
+def is_system(listener: Listener) -> bool:
+    """pid 0/1, or an executable in the OS's own folders."""
+    if listener.pid in (0, 1):
+        return True
+    program = (listener.cmdline or ("",))[0]
+    return program.startswith(SYSTEM_DIRS) or program.lower().startswith("c:\\windows\\")
 
 
 def decide(listener: Listener, explanation: Optional[Explanation], platform: str,
            argv: Sequence[str] = ()) -> Decision:
+    """May --kill stop this holder? The reason is shown to the user either way."""
     if listener.pid is None:
-        return Decision(False, "its owner is another user (pid not visible)")
-    if culprits.is_culprit(listener, platform):
-        return Decision(False, "it is a system service, not a dev server")
+        return Decision(False, "it belongs to another user (its pid is not visible)")
+    if culprits.is_known_name(listener.process) or culprits.is_culprit(listener, platform):
+        return Decision(False, "it is a known system service, not a dev server")
+    if listener.uid is None and hasattr(os, "geteuid"):
+        return Decision(False, "its owner could not be determined")
     if listener.uid is not None and hasattr(os, "geteuid") and listener.uid != os.geteuid():
-        return Decision(False, f"it belongs to another user (uid {listener.uid})")
-    if listener.pid in (0, 1, os.getpid(), os.getppid()):
-        return Decision(False, "it is a system process or devlint's own")
+        who = f"user {listener.user} (uid {listener.uid})" if listener.user else f"uid {listener.uid}"
+        return Decision(False, f"it belongs to another user, {who}")
+    if is_system(listener):
+        return Decision(False, "it is a system process")
+    if listener.pid in (os.getpid(), os.getppid()):
+        return Decision(False, "it is devlint itself or the process that started it")
+    if same_command(listener.cmdline, argv):
+        return Decision(True, "a previous instance of `" + " ".join(argv) + "`")
+    tool = dev_tool(listener.cmdline)
+    if tool:
+        return Decision(True, tool)
     if explanation is not None and explanation.stale:
         return Decision(True, explanation.title)
-    if same_command(listener.cmdline, argv):
-        return Decision(True, "a previous instance of the same command")
-    return Decision(False, "it is not recognised as a dev server of this stack")
+    return Decision(False, "it is not recognised as a dev server (only stale dev servers are stopped)")
 
 
 def stop(listener: Listener, grace: float = GRACE_SECONDS) -> str:
@@ -64,32 +107,60 @@ def stop(listener: Listener, grace: float = GRACE_SECONDS) -> str:
     import psutil
 
     assert listener.pid is not None
+    who = f"pid {listener.pid} ({listener.process})"
     try:
         process = psutil.Process(listener.pid)
         if listener.cmdline and tuple(process.cmdline()) != tuple(listener.cmdline):
             return f"pid {listener.pid} is now another program; left alone"
         process.terminate()
-        _, alive = psutil.wait_procs([process], timeout=grace)
-        if not alive:
-            return f"stopped pid {listener.pid} ({listener.process}) with SIGTERM"
+        if _ended(process, grace):
+            return f"stopped {who} with SIGTERM"
         process.kill()
-        psutil.wait_procs([process], timeout=grace)
-        return f"pid {listener.pid} ({listener.process}) ignored SIGTERM for {grace:g} s; sent SIGKILL"
+        _ended(process, grace)
+        return f"{who} ignored SIGTERM for {grace:g} s; stopped it with SIGKILL"
     except psutil.NoSuchProcess:
-        return f"pid {listener.pid} had already exited"
+        return f"{who} had already exited"
     except psutil.AccessDenied:
-        return f"not allowed to signal pid {listener.pid}"
+        return f"not allowed to signal {who}; left alone"
 
 
-def confirm(question: str, assume_yes: bool, stdin: TextIO = sys.stdin, stderr: TextIO = sys.stderr,
-            ask: Callable[[str], str] = input) -> bool:
-    """--yes, or an explicit yes on a terminal. Never yes without one of them."""
+def _ended(process: Any, timeout: float) -> bool:
+    """Wait until the process is gone. A zombie counts as gone: it holds no sockets, and
+    reaping it is its parent's business (devlint is rarely that parent)."""
+    import time
+
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
+def confirm(question: str, assume_yes: bool, stdin: Optional[TextIO] = None,
+            stderr: Optional[TextIO] = None) -> bool:
+    """--yes, or an explicit yes typed on a terminal. Never yes without one of them.
+    The question goes to stderr: stdout may be piped, and belongs to the command."""
+    stdin = stdin or sys.stdin
+    stderr = stderr or sys.stderr
     if assume_yes:
         return True
-    if not stdin.isatty():
-        print(f"devlint: {question} — not asked (no terminal); pass --yes to allow it", file=stderr)
+    if not _isatty(stdin):
+        print(f"devlint: --kill: {question} Not asked: no terminal; pass --yes to allow it.", file=stderr)
         return False
+    print(f"devlint: {question} [y/N] ", end="", file=stderr, flush=True)
+    answer = stdin.readline()
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _isatty(stream: TextIO) -> bool:
     try:
-        return ask(f"{question} [y/N] ").strip().lower() in ("y", "yes")
-    except EOFError:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
         return False

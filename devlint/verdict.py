@@ -166,7 +166,8 @@ def judge(endpoint: Endpoint, listeners: Sequence[Listener], platform: str,
 # -- ports browsers refuse -----------------------------------------------------------
 
 # Chromium's kRestrictedPorts (net/base/port_util.cc): fetches to these fail with
-# ERR_UNSAFE_PORT, whatever the server does. Firefox's list is nearly the same.
+# ERR_UNSAFE_PORT, whatever the server does. Plus 4190 and 6679 from the Fetch standard's
+# bad-port list, which Firefox also blocks: a suggested port must work in every browser.
 BROWSER_RESTRICTED = frozenset({
     1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95,
     101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161,

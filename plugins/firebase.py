@@ -427,7 +427,10 @@ def plan(
     )
     if ui_start:
         started.append("ui")
-    logging_on = (env.get("START_LOGGING_EMULATOR") or "false") == "true"
+    # utils.envOverride("START_LOGGING_EMULATOR", "false", v => v === "true"): when the variable
+    # is unset the default is the *string* "false", which is truthy, so logging always starts
+    # (measured with firebase-tools 15.34.2); only a set value other than "true" turns it off.
+    logging_on = env.get("START_LOGGING_EMULATOR") in (None, "", "true")
     if ui_start or logging_on:
         started.append("logging")
     for name in SERVICE_EMULATORS:
@@ -886,7 +889,7 @@ def parse_command(argv: Sequence[str]) -> Optional[Launch]:
     if subcommand not in ("emulators:start", "emulators:exec"):
         return None
     if subcommand == "emulators:exec":
-        launch.show_ui = "--ui" in words  # exec shows the UI (and logging) only when asked
+        launch.show_ui = "--ui" in words  # exec shows the UI only when asked
     return launch
 
 
@@ -1054,25 +1057,22 @@ def devlint_explain_listener(
         return None
     project_id = service.details.get("project") if service.kind == KIND else None
     hub = hub_file_for(listener, project_id if isinstance(project_id, str) else None)
-    why = (
-        f"{listener.owner()} is {what} still listening on {listener.where()}"
-        + (f"; {hub}" if hub else "")
-        + "."
+    # why and fix end without a full stop: the report joins them as "title: why; fix."
+    why = f"{listener.owner()} is {what} still listening on {listener.where()}" + (
+        f"; {hub}" if hub else ""
     )
     ours = service.kind == KIND
     if ours:
-        why += " It looks like an emulator suite from an earlier run that was not stopped."
+        why += ". It looks like an emulator suite from an earlier run that was not stopped"
         fix = (
-            f"Stop it (Ctrl-C in its terminal, or `kill {listener.pid}`), "
-            "or run devlint with --kill."
+            f"stop it (Ctrl-C in its terminal, or `kill {listener.pid}`), "
+            "or run devlint with --kill"
             if listener.pid
-            else "Stop the earlier `firebase emulators:start` (Ctrl-C in its terminal)."
+            else "stop the earlier `firebase emulators:start` (Ctrl-C in its terminal)"
         )
     else:
-        fix = (
-            "Stop that emulator suite, or move one of them to another port"
-            + (f" ({endpoint.fix.format(port=endpoint.port + 1)})" if endpoint.fix else "")
-            + "."
+        fix = "stop that emulator suite, or move one of them to another port" + (
+            f" ({endpoint.fix.format(port=endpoint.port + 1)})" if endpoint.fix else ""
         )
     return Explanation(title=f"Firebase emulator ({what})", why=why, fix=fix, stale=ours)
 
@@ -1103,14 +1103,22 @@ def hub_file_for(listener: Listener, project_id: Optional[str] = None) -> Option
     belongs to the service's project, as a sentence; None when there is none."""
     import glob
     import json
+    import stat
     import tempfile
 
     folder = tempfile.gettempdir()
     for path in sorted(glob.glob(os.path.join(folder, "hub-*.json")))[:50]:
+        # the temp folder is shared: read only regular files of our own, without blocking
+        # on a FIFO, and survive whatever they hold
         try:
-            with open(path, encoding="utf-8") as handle:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+            with open(fd, encoding="utf-8") as handle:
+                st = os.fstat(handle.fileno())
+                if not stat.S_ISREG(st.st_mode) or st.st_size > 1 << 20 or (
+                        hasattr(os, "getuid") and st.st_uid != os.getuid()):
+                    continue
                 data = json.load(handle)
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             continue
         if not isinstance(data, dict):
             continue
@@ -1124,7 +1132,7 @@ def hub_file_for(listener: Listener, project_id: Optional[str] = None) -> Option
         if listener.port in ports or (listener.pid is not None and data.get("pid") == listener.pid):
             return (
                 f"{path} (written by firebase-tools while a suite runs) says the emulator hub "
-                f"of project {file_project!r} is on port {listener.port}"
+                f"of project {file_project!r} is on port {', '.join(str(p) for p in sorted(ports))}"
             )
         if project_id is not None and file_project == project_id and ports:
             return (

@@ -23,7 +23,6 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import (
-    TYPE_CHECKING,
     Any,
     Callable,
     Dict,
@@ -33,18 +32,11 @@ from typing import (
     Optional,
     Sequence,
     Tuple,
-    cast,
 )
 
-from devlint import hookimpl as _hookimpl
+from devlint import hookimpl
 from devlint.model import DEFAULT, Command, Endpoint, Finding, Service, Severity, Source
 from devlint.project import FileProblem, Project
-
-if TYPE_CHECKING:
-    import pluggy
-
-# devlint.__getattr__ makes the marker lazy, which mypy sees as `object`.
-hookimpl = cast("pluggy.HookimplMarker", _hookimpl)
 
 KIND = "flask"
 DEFAULT_HOST = "127.0.0.1"

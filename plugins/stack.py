@@ -70,8 +70,10 @@ def _proxy_target(frontend: Service, upstream: Upstream, services: Sequence[Serv
     if not matches:
         others = [(svc, ep) for svc in services if svc is not frontend for ep in svc.endpoints]
         known = ", ".join(f"{svc.name} on {ep.port} ({ep.port_source})" for svc, ep in others)
+        # With no other service known (zero-config `ng serve` in the frontend's folder) the
+        # backend may well be there, just undeclared: say so, but do not block the launch.
         yield Finding(
-            "DL202", Severity.ERROR,
+            "DL202", Severity.ERROR if others else Severity.WARNING,
             f"{frontend.name}: proxy {upstream.context or ''} → {upstream.url} ({upstream.source}) "
             f"points at port {upstream.port}, which no service of the stack listens on",
             service=frontend.name,

@@ -48,6 +48,7 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--virtual-time-budget=8000",
     "--dump-dom",
+    "--enable-logging=stderr",  # console messages (the CORS error) on stderr
 )
 
 # ---------------------------------------------------------------------------
@@ -95,6 +96,10 @@ class Proc:
 _STARTED: List[Proc] = []
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(
     cmd: Sequence[str],
     cwd: os.PathLike[str] | str,
@@ -125,6 +130,9 @@ def start(
             stdout=log,
             stderr=err,  # type: ignore[arg-type]
             start_new_session=True,
+            # As from a terminal: Ctrl-C works even when pytest itself was started with `&`
+            # from a non-interactive shell (which leaves SIGINT ignored, and exec keeps that).
+            preexec_fn=_default_sigint,
         )
     proc = Proc(
         cmd=[str(c) for c in cmd],
@@ -364,8 +372,11 @@ def impostor(port: int, log_dir: Optional[os.PathLike[str] | str] = None) -> Pro
     It sends `Server: AirTunes/595.13.1` like macOS AirPlay Receiver and prints
     "METHOD path from address" per request. Returns once it listens.
     """
+    fd, script = tempfile.mkstemp(prefix="airtunes-", suffix=".py", dir=log_dir)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(IMPOSTOR_SCRIPT)  # a file, so `ps` and devlint show a readable command
     proc = start(
-        [sys.executable, "-u", "-c", IMPOSTOR_SCRIPT, str(port), IMPOSTOR_SERVER],
+        [sys.executable, "-u", script, str(port), IMPOSTOR_SERVER],
         cwd=tempfile.gettempdir(),
         log_dir=log_dir,
     )
@@ -436,7 +447,7 @@ def set_cors_origin(stack: Path, origin: str) -> None:
 
 
 def _missing(reason: str) -> None:
-    if os.environ.get("CI"):
+    if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
         pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)", pytrace=False)
     pytest.skip(reason)
 
@@ -444,9 +455,8 @@ def _missing(reason: str) -> None:
 def require_tool(name: str) -> List[str]:
     """The argv prefix that runs `name`; skip (or, with env CI set, FAIL) when missing.
 
-    Names: "chromium", "node", "flask" (this Python's Flask CLI, with flask-cors),
-    "firebase" / "npx firebase" (the example's pinned CLI), "ng" (the example's Angular
-    CLI), "functions" (the functions folder's node_modules; returns []).
+    Names: "chromium", "node" / "npm" / "npx", "flask" (this Python's Flask CLI, with
+    flask-cors), "firebase" (the example's pinned CLI), "ng" (the example's Angular CLI).
     """
     if name == "chromium":
         for candidate in ("chromium", "chromium-browser", "google-chrome"):
@@ -467,7 +477,7 @@ def require_tool(name: str) -> List[str]:
             _missing(f"{error.name} is not installed for {sys.executable}: pip install -e .[test]")
         script = Path(sys.executable).with_name("flask")
         return [str(script)] if script.exists() else [sys.executable, "-m", "flask"]
-    elif name in ("firebase", "npx firebase"):
+    elif name == "firebase":
         require_tool("node")
         binary = STACK / "node_modules" / ".bin" / "firebase"
         if binary.exists():
@@ -479,11 +489,6 @@ def require_tool(name: str) -> List[str]:
         if binary.exists():
             return [str(binary)]
         _missing(f"the Angular CLI is not installed in {binary.parent}: {SETUP_HINT}")
-    elif name == "functions":
-        modules = STACK / "functions" / "node_modules"
-        if (modules / "firebase-functions").is_dir() and (modules / "firebase-admin").is_dir():
-            return []
-        _missing(f"firebase-functions/firebase-admin are not installed in {modules}: {SETUP_HINT}")
     else:
         raise ValueError(f"unknown tool {name!r}")
     raise AssertionError("unreachable")  # _missing always raises
@@ -541,6 +546,7 @@ def serve_directory(directory: Path, port: int, bind: str = "127.0.0.1") -> Proc
         [sys.executable, "-m", "http.server", str(port), "--bind", bind,
          "--directory", str(directory)],
         cwd=directory,
+        log_dir=directory.parent,
     )
     host = f"[{bind}]" if ":" in bind else bind
     wait_for_http(f"http://{host}:{port}/", timeout=15, proc=proc)
@@ -593,3 +599,119 @@ def started(proc: Proc) -> Iterator[Proc]:
         yield proc
     finally:
         stop(proc)
+
+
+# ---------------------------------------------------------------------------
+# devlint itself, and what a test needs to see about ports
+
+#: devlint as this interpreter runs it (the installed package, not a stub).
+DEVLINT = (sys.executable, "-m", "devlint")
+
+
+def stack_env(stack: Path, tmp_path: Path) -> Dict[str, str]:
+    """Environment for commands run in a stack copy: the venv's flask and devlint and the
+    example's firebase and ng on PATH, a private devlint cache, no colour, no analytics."""
+    bins = [
+        Path(sys.executable).parent,  # not resolved: the venv's bin, with flask and devlint
+        stack / "node_modules" / ".bin",
+        stack / "frontend" / "node_modules" / ".bin",
+    ]
+    return {
+        "PATH": os.pathsep.join([*(str(b) for b in bins), os.environ.get("PATH", "")]),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        **NG_ENV,
+        **FIREBASE_ENV,
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class Refusal:
+    code: int
+    stderr: str
+    stdout: str
+
+    @property
+    def text(self) -> str:
+        """stderr with its line wrapping undone, for phrases that span a wrapped line."""
+        return " ".join(self.stderr.split())
+
+    def json(self) -> Dict[str, object]:
+        """devlint's --format json report (printed on stderr by `run`)."""
+        start = self.stderr.find("{")
+        end = self.stderr.rfind("}")
+        try:
+            data = json.loads(self.stderr[start:end + 1])
+        except ValueError:
+            pytest.fail(f"no JSON report on devlint's stderr:\n{self.stderr}", pytrace=False)
+        assert isinstance(data, dict)
+        return data
+
+
+def devlint_refuses(
+    args: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float = 60.0
+) -> Refusal:
+    """Run `devlint ARGS` expecting it to refuse: it must exit by itself (with 1) before
+    `timeout`. If it is still running, it started the command: stop it and fail."""
+    proc = start([*DEVLINT, *args], cwd=cwd, env=env, log_dir=cwd, separate_stderr=True)
+    try:
+        code = proc.popen.wait(timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(
+            f"devlint did not refuse: {proc.describe()} still running after {timeout:.0f} s; "
+            f"output:\n{proc.tail()}\n{proc.errors()[-3000:]}",
+            pytrace=False,
+        )
+    finally:
+        stop(proc, grace=5.0)
+    result = Refusal(code, proc.errors(), proc.output())
+    assert code == 1, f"devlint exited {code}, expected 1 (refused):\n{result.stderr}{result.stdout}"
+    assert "devlint: not starting" in result.stderr, result.stderr
+    return result
+
+
+def listener_pids(port: int) -> set[int]:
+    """Pids of every process with a TCP socket listening on `port` (any address)."""
+    import psutil
+
+    return {
+        conn.pid
+        for conn in psutil.net_connections(kind="tcp")
+        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port
+        and conn.pid is not None
+    }
+
+
+def hold(address: str, port: int, v6only: bool = True) -> socket.socket:
+    """A plain listening socket in THIS process (the holder pid is os.getpid())."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    if family == socket.AF_INET6:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1 if v6only else 0)
+    sock.bind((address, port))
+    sock.listen(8)
+    return sock
+
+
+def interrupt(proc: Proc, timeout: float = 20.0) -> bool:
+    """Ctrl-C: SIGINT to the process group; True when every member exited by itself."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGINT)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        proc.popen.poll()
+        if proc.popen.returncode is not None and not _group_alive(proc.pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def set_flask_port(stack: Path, port: int, old: int = 5000) -> None:
+    """Move the example API from `old` to `port`: backend/.flaskenv and the Angular proxy
+    target (devlint checks the whole stack: a proxy left on the old port is DL202)."""
+    replace_in_file(stack / "backend" / ".flaskenv", f"FLASK_RUN_PORT={old}", f"FLASK_RUN_PORT={port}")
+    replace_in_file(stack / "frontend" / "proxy.conf.json", f"http://127.0.0.1:{old}", f"http://127.0.0.1:{port}")
+
+
+def set_web_port(stack: Path, port: int) -> None:
+    """Move the Angular dev server to `port` (angular.json serve options)."""
+    replace_in_file(stack / "frontend" / "angular.json", '"port": 4200', f'"port": {port}')

@@ -126,7 +126,7 @@ def test_discovery_walks_up_and_stops_at_repository_root(tmp_path: Path) -> None
     deep.mkdir(parents=True)
     assert discover(deep, None, {"HOME": "/nonexistent"})[0] is None
     write(repo, "[services.api]\nport = 5000\n")
-    found, reason, looked = discover(deep, None, {"HOME": "/nonexistent"})
+    found, _reason, looked = discover(deep, None, {"HOME": "/nonexistent"})
     assert found == repo / "devlint.toml"
     assert str(deep / "devlint.toml") in looked
 

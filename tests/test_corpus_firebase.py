@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import pytest
+from devlint_plugins import firebase
 
 from devlint.model import Command, Service, Severity
 from devlint.project import Project
-from devlint_plugins import firebase
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "firebase"
 
@@ -96,7 +96,7 @@ def test_planning_never_crashes_and_uses_the_written_ports(source: Path, label: 
     if expected["ui_enabled"] is False:
         assert not ui_started
     for key, port in expected["extra_ports"].items():
-        emulator, _, port_key = key.partition(".")
+        _emulator, _, port_key = key.partition(".")
         secondary = {"websocketPort": "firestore.websocket", "postgresPort": "dataconnect.postgres"}[port_key]
         assert by_name[secondary].port == port, key
     # Every configured emulator that does not start is explained by a finding.

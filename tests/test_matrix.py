@@ -1,4 +1,4 @@
-"""The listener matrix: every (listener address × v6only × owner) against every service
+"""The listener matrix: every (listener address x v6only x owner) against every service
 host, with real sockets on this Linux machine, against a verdict written down by hand
 from Linux's bind rules. Each "held" cell is also confirmed by a real bind the way
 Werkzeug and Node bind (SO_REUSEADDR), and each "shadowed" cell by a real connection
@@ -47,8 +47,11 @@ EXPECTED: Dict[Tuple[str, Optional[bool]], Tuple[str, str, str]] = {
     ("::1", True): ("shadowed", "held", "shadowed"),
     ("::", True): ("shadowed", "held", "shadowed"),
     ("::", False): ("held", "held", "held"),
+    ("::1", False): ("shadowed", "held", "shadowed"),  # v6only means nothing for a specific address
+    ("::ffff:127.0.0.1", False): ("held", "shadowed", "held"),  # an IPv6 socket on IPv4's loopback
     ("LOCAL_V4", None): ("clear", "clear", "held"),
     ("LOCAL_V6", True): ("clear", "clear", "clear"),
+    ("LOCAL_V6", False): ("clear", "clear", "clear"),
 }
 COLUMN = {"127.0.0.1": 0, "::1": 1, "0.0.0.0": 2}
 
@@ -135,4 +138,6 @@ def test_other_user(listener: Tuple[str, Optional[bool]], host: str) -> None:
         assert len(found) == 1
         assert found[0].uid == 65534
         verdict = judge(Endpoint("http", port, host), found, "linux")
-        assert verdict.status == expected(listener, host)
+        want = expected(listener, host)
+        assert verdict.status == want
+        assert server_bind_fails(host, port) == (want == "held")  # the kernel agrees

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Dict, Optional, Sequence
 
 import pytest
+from devlint_plugins import firebase
 
 from devlint.model import Command, Endpoint, Listener, Service, Severity, Source
 from devlint.project import Project
-from devlint_plugins import firebase
 
 
 def write(folder: Path, text: str, name: str = "firebase.json") -> Path:
@@ -135,14 +135,17 @@ def test_invalid_json_is_a_finding_with_file_line_column(tmp_path: Path) -> None
 
 
 def test_not_utf8_and_missing_files(tmp_path: Path) -> None:
-    (tmp_path / "firebase.json").write_bytes(b'{"emulators": {"auth": {"host": "\xff"}}}')
-    (finding,) = run(tmp_path, "firebase", "emulators:start").diagnostics
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "firebase.json").write_bytes(b'{"emulators": {"auth": {"host": "\xff"}}}')
+    (finding,) = run(app, "firebase", "emulators:start").diagnostics
     assert finding.code == "DL501" and "firebase.json:1 is not valid UTF-8" in finding.message
+    # A sibling folder: firebase-tools looks for firebase.json upwards, so not below app/.
     empty = tmp_path / "empty"
     empty.mkdir()
     (missing,) = run(empty, "firebase", "emulators:start").diagnostics
     assert missing.code == "DL501" and "Not in a Firebase app directory" in missing.message
-    (gone,) = run(tmp_path, "firebase", "emulators:start", "--config", "nope.json").diagnostics
+    (gone,) = run(app, "firebase", "emulators:start", "--config", "nope.json").diagnostics
     assert gone.code == "DL501" and "nope.json does not exist" in gone.message
 
 
@@ -155,7 +158,7 @@ def test_missing_emulators_block(tmp_path: Path) -> None:
     assert set(eps) == {"hub", "ui", "logging", "firestore", "firestore.websocket"}
     write(tmp_path, '{"hosting": {"public": "p"}}', "only-hosting/firebase.json")
     eps = endpoints(run(tmp_path, "firebase", "emulators:start", cwd="only-hosting"))
-    assert set(eps) == {"hub", "hosting"}  # the UI starts only next to an emulator it shows
+    assert set(eps) == {"hub", "logging", "hosting"}  # the UI starts only next to an emulator it shows
     write(tmp_path, "{}", "nothing/firebase.json")
     (finding,) = run(tmp_path, "firebase", "emulators:start", cwd="nothing").diagnostics
     assert finding.code == "DL507" and finding.severity is Severity.ERROR
@@ -183,11 +186,12 @@ FULL = """{
       "functions", "eventarc", "tasks"}),
     (("firebase", "emulators:start", "--only", "auth,hosting"),
      {"hub", "ui", "logging", "auth", "hosting", "hosting[admin]"}),
-    (("firebase", "emulators:start", "--only=hosting:admin"), {"hub", "hosting"}),
-    (("firebase", "emulators:start", "--only", "hosting:web,hosting:admin"), {"hub", "hosting", "hosting[admin]"}),
+    (("firebase", "emulators:start", "--only=hosting:admin"), {"hub", "logging", "hosting"}),
+    (("firebase", "emulators:start", "--only", "hosting:web,hosting:admin"),
+     {"hub", "logging", "hosting", "hosting[admin]"}),
     (("node_modules/.bin/firebase", "--project", "demo-y", "emulators:start", "--only", "functions"),
      {"hub", "ui", "logging", "functions", "eventarc", "tasks"}),
-    (("firebase-tools", "emulators:exec", "--only", "auth", "npm test"), {"hub", "auth"}),
+    (("firebase-tools", "emulators:exec", "--only", "auth", "npm test"), {"hub", "logging", "auth"}),
     (("firebase", "emulators:exec", "--ui", "--only", "auth", "npm test"), {"hub", "ui", "logging", "auth"}),
 ])
 def test_only_and_command_forms(tmp_path: Path, argv: Sequence[str], expected: set) -> None:  # type: ignore[type-arg]
@@ -245,11 +249,13 @@ def test_only_unknown_and_unconfigured(tmp_path: Path) -> None:
 
 def test_logging_and_postgres_follow_the_environment(tmp_path: Path) -> None:
     write(tmp_path, '{"emulators": {"dataconnect": {}, "ui": {"enabled": false}}}')
+    # Unset, firebase-tools' default is the string "false", which is truthy: logging starts
+    # even without the UI (measured with 15.34.2). Only a value other than "true" stops it.
     eps = endpoints(run(tmp_path, "firebase", "emulators:start"))
-    assert set(eps) == {"hub", "dataconnect", "dataconnect.postgres"}
+    assert set(eps) == {"hub", "logging", "dataconnect", "dataconnect.postgres"}
     eps = endpoints(run(tmp_path, "firebase", "emulators:start", env={
-        "START_LOGGING_EMULATOR": "true", "FIREBASE_DATACONNECT_POSTGRESQL_STRING": "postgres://x"}))
-    assert set(eps) == {"hub", "logging", "dataconnect"}
+        "START_LOGGING_EMULATOR": "false", "FIREBASE_DATACONNECT_POSTGRESQL_STRING": "postgres://x"}))
+    assert set(eps) == {"hub", "dataconnect"}
 
 
 def test_wsl_listens_on_ipv4_only(tmp_path: Path) -> None:

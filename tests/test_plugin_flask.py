@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import pytest
+from devlint_plugins import _dotenv
+from devlint_plugins import flask as plugin
 
 from devlint.model import Command, Endpoint, Service, Source
 from devlint.project import Project
-from devlint_plugins import _dotenv
-from devlint_plugins import flask as plugin
 
 
 def make(tmp_path: Path, files: Mapping[str, Any], env: Optional[Dict[str, str]] = None,

@@ -1,7 +1,8 @@
 """Listener discovery on this Linux machine, with real sockets on loopback.
 
 Every expectation is read from the socket itself (its port, inode, owner) or from the
-kernel through another tool (`ss`), never written down in advance.
+kernel through another tool (`ss`), never written down in advance. The macOS and Windows
+backends are tested through a fake psutil in test_portable.py.
 """
 
 from __future__ import annotations

@@ -15,9 +15,11 @@ backend (and psutil, ≈ 35 ms) is imported only when a scan runs on a platform 
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Collection, Optional, Tuple
 
+TYPE_CHECKING = False  # not typing's: this package is on the warm path
 if TYPE_CHECKING:
+    from typing import Collection, Optional, Tuple
+
     from devlint.model import Listener, Snapshot
 
 __all__ = ["owner_of_connection", "scan"]
