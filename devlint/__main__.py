@@ -4,7 +4,11 @@ drop it, so a project's own psutil.py or pluggy.py can never be imported by devl
 import os
 import sys
 
-if sys.path and sys.path[0] in ("", os.getcwd()):
+try:
+    _here = os.getcwd()
+except OSError:  # the working directory was deleted; the CLI says so
+    _here = ""
+if sys.path and sys.path[0] in ("", _here):
     del sys.path[0]
 
 from devlint.warm import main  # the warm path, else the full CLI

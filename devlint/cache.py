@@ -170,9 +170,12 @@ def _code_files() -> Dict[str, Optional[Tuple[int, int, int]]]:
 def save(request: Request, env: Mapping[str, str], plan: Plan) -> None:
     import time
 
-    stamps: Dict[str, Optional[Tuple[int, int, int]]] = {p: stamp(p) for p in sys.path if p}
-    stamps.update(_code_files())
-    stamps.update(plan.inputs)
+    # The project's files first: they are what changes, so a stale plan is found after a
+    # stat or two instead of one per sys.path entry and code file. Their stamps, taken when
+    # they were read, win over later ones (a file changed during the build invalidates it).
+    stamps: Dict[str, Optional[Tuple[int, int, int]]] = dict(plan.inputs)
+    for path, found in [*((p, stamp(p)) for p in sys.path if p), *_code_files().items()]:
+        stamps.setdefault(path, found)
     newest = max((st[1] for st in stamps.values() if st), default=0)
     if time.time_ns() - newest < RACY_NS:
         return  # just written: a second write in the same clock tick could keep this stamp

@@ -71,4 +71,9 @@ def devlint_check_stack(services: Sequence[Service], project: Project) -> Option
 def devlint_explain_listener(
     listener: Listener, service: Service, endpoint: Endpoint, platform: str
 ) -> Optional[Explanation]:
-    """Say what a listener in the way is (a known culprit, a stale dev server), or None."""
+    """Say what a listener in the way is (a known culprit, your framework's dev server), or None.
+
+    Set ``stale=True`` only for your framework's own dev servers (``flask run``, ``ng serve``):
+    ``devlint run --kill`` may offer to stop those, after its own safety rules (same user, not
+    a system process, not a known culprit). Anything else is explained, never stopped.
+    """

@@ -200,4 +200,4 @@ class Explanation:
     title: str  # "macOS AirPlay Receiver (ControlCenter)"
     why: str  # why it breaks the stack
     fix: str  # what to do
-    stale: bool = False  # a leftover dev server of this stack; --kill may stop it
+    stale: bool = False  # a dev server of the user's own tooling (flask run, ng serve …): --kill may stop it

@@ -4,10 +4,10 @@ A holder may be stopped only when all of these hold: its pid is visible and its 
 the current user; it is not a known culprit (AirPlay and other system services are
 explained, never killed: matched by name on every platform, so a renamed process cannot
 slip through on another OS); it is not a system process, devlint itself or its parent;
-and it is recognised as a dev server: a previous instance of the same command, a known
-dev tool (flask run and its Werkzeug reloader child, ng serve, firebase-tools' node or
-java processes), or a
-process a plugin explains as a stale dev server of this stack.
+and it is recognised as a dev server: a previous instance of the same command, or a
+process a plugin explains as one of its framework's dev servers (`Explanation.stale`: the
+Flask plugin knows `flask run` and its reloader child, the Angular plugin `ng serve`, the
+Firebase plugin firebase-tools' node and java processes). devlint itself knows no framework.
 
 Then: ask on a terminal (or require --yes), SIGTERM, SIGKILL after a grace period, and
 report what was done. The pid is checked again (same command line) right before the
@@ -27,8 +27,6 @@ from devlint.model import Explanation, Listener
 GRACE_SECONDS = 5.0
 # Executables in these folders belong to the operating system, whatever they listen on.
 SYSTEM_DIRS = ("/sbin/", "/usr/sbin/", "/usr/libexec/", "/System/", "/lib/systemd/", "/usr/lib/systemd/")
-_FIREBASE_JAVA = ("cloud-firestore-emulator", "cloud-pubsub-emulator", "cloud-storage-rules-runtime",
-                  "/.cache/firebase/emulators/")
 
 
 @dataclass(frozen=True)
@@ -45,27 +43,6 @@ def same_command(cmdline: Optional[Sequence[str]], argv: Sequence[str]) -> bool:
     words = [os.path.basename(w) for w in cmdline]
     wanted = [os.path.basename(argv[0]), *argv[1:]]
     return any(words[start:start + len(wanted)] == wanted for start in range(len(words)))
-
-
-def dev_tool(cmdline: Optional[Sequence[str]]) -> Optional[str]:
-    """What dev server a command line is, for the tools devlint knows; None otherwise."""
-    if not cmdline:
-        return None
-    words = [os.path.basename(w).lower() for w in cmdline]
-    joined = " ".join(cmdline).replace("\\", "/")
-
-    def followed(tool: Sequence[str], verb: str) -> bool:
-        return any(w in tool and verb in words[i + 1:] for i, w in enumerate(words))
-
-    if followed(("flask",), "run"):
-        return "a Flask dev server (flask run)"
-    if followed(("ng", "ng.js"), "serve"):
-        return "an Angular dev server (ng serve)"
-    if any(w.startswith("emulators:") for w in words) and any(w in ("firebase", "firebase.js") for w in words):
-        return "firebase-tools (firebase emulators)"
-    if any(jar in joined for jar in _FIREBASE_JAVA) or "firebase-tools" in joined:
-        return "a firebase-tools emulator process"
-    return None
 
 
 def is_system(listener: Listener) -> bool:
@@ -94,9 +71,6 @@ def decide(listener: Listener, explanation: Optional[Explanation], platform: str
         return Decision(False, "it is devlint itself or the process that started it")
     if same_command(listener.cmdline, argv):
         return Decision(True, "a previous instance of `" + " ".join(argv) + "`")
-    tool = dev_tool(listener.cmdline)
-    if tool:
-        return Decision(True, tool)
     if explanation is not None and explanation.stale:
         return Decision(True, explanation.title)
     return Decision(False, "it is not recognised as a dev server (only stale dev servers are stopped)")

@@ -28,13 +28,12 @@ def main() -> int:
     """`devlint` as installed: the warm path, else the full CLI."""
     try:
         code = warm(sys.argv[1:], os.environ)
-    except KeyboardInterrupt:
+        if code is not None:
+            return code
+        from devlint.cli import main as full
+    except KeyboardInterrupt:  # Ctrl-C before the CLI's own handler is in place
         print("devlint: interrupted", file=sys.stderr)
         return 130
-    if code is not None:
-        return code
-    from devlint.cli import main as full
-
     return full()
 
 

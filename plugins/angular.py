@@ -154,13 +154,14 @@ def devlint_explain_listener(
     if ours:
         why += ", probably left over from an earlier run"
     fix = (
-        f"Stop it (Ctrl-C in its terminal, or `kill {listener.pid}`)"
+        f"stop it (Ctrl-C in its terminal, or `kill {listener.pid}`, or run devlint with --kill)"
         if listener.pid
-        else "Stop the other `ng serve` (Ctrl-C in its terminal)"
+        else "stop the other `ng serve` (Ctrl-C in its terminal)"
     )
     if endpoint.fix:
         fix += f", or move this one: {endpoint.fix.format(port=endpoint.port + 1)}"
-    return Explanation(title="Angular dev server (ng serve)", why=why, fix=fix, stale=ours)
+    # A dev server of the user's own, whichever stack it belongs to: --kill may offer to stop it.
+    return Explanation(title="Angular dev server (ng serve)", why=why, fix=fix, stale=True)
 
 
 def _is_ng_serve(cmdline: Optional[Sequence[str]]) -> bool:

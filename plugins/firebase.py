@@ -22,14 +22,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-if TYPE_CHECKING:  # devlint.hookimpl is created lazily; give mypy its real type
-    import pluggy
-
-    hookimpl = pluggy.HookimplMarker("devlint")
-else:
-    from devlint import hookimpl
+from devlint import hookimpl
 from devlint.model import (
     DEFAULT,
     Command,
@@ -1074,7 +1069,8 @@ def devlint_explain_listener(
         fix = "stop that emulator suite, or move one of them to another port" + (
             f" ({endpoint.fix.format(port=endpoint.port + 1)})" if endpoint.fix else ""
         )
-    return Explanation(title=f"Firebase emulator ({what})", why=why, fix=fix, stale=ours)
+    # A dev server of the user's own, whichever stack it belongs to: --kill may offer to stop it.
+    return Explanation(title=f"Firebase emulator ({what})", why=why, fix=fix, stale=True)
 
 
 def emulator_process(cmdline: Optional[Sequence[str]]) -> Optional[str]:

@@ -35,7 +35,7 @@ from typing import (
 )
 
 from devlint import hookimpl
-from devlint.model import DEFAULT, Command, Endpoint, Finding, Service, Severity, Source
+from devlint.model import DEFAULT, Command, Endpoint, Explanation, Finding, Listener, Service, Severity, Source
 from devlint.project import FileProblem, Project
 
 KIND = "flask"
@@ -45,13 +45,11 @@ AIRPLAY_PORTS = (5000, 7000)
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 
 CODES: Mapping[str, str] = {
-    "DL400": "error: a Flask file (.flaskenv, .env, the app) cannot be read (not UTF-8, "
-    "unreadable)",
+    "DL400": "error: a Flask file (.flaskenv, .env, the app) cannot be read (not UTF-8, unreadable)",
     "DL401": "warning: debug mode with the Werkzeug debugger on a public host (0.0.0.0 / ::)",
     "DL402": "info: port 5000/7000 on macOS, where the AirPlay Receiver listens",
     "DL403": "error: a port or host value flask would reject (FLASK_RUN_PORT=abc, port 70000)",
-    "DL404": "warning: a value in the app source could not be read statically; a default was "
-    "assumed",
+    "DL404": "warning: a value in the app source could not be read statically; a default was assumed",
     "DL405": "warning: a dotenv line python-dotenv cannot parse (it skips it)",
     "DL406": "warning: a dotenv file starts with a UTF-8 BOM, so its first variable is ignored",
     "DL407": "info: FLASK_RUN_PORT/HOST are set but the command (python app.py) ignores them",
@@ -61,8 +59,8 @@ CODES: Mapping[str, str] = {
 
 FLASK_APP_KEYS: Mapping[str, str] = {
     "app": "the Flask app, as FLASK_APP / --app name it (module, module:factory or path)",
-    "debug": "true/false: run in debug mode, as --debug / --no-debug (the debugger runs code for "
-    "anyone who can reach it)",
+    "debug": "true/false: run in debug mode, as --debug / --no-debug "
+             "(the debugger runs code for anyone who can reach it)",
 }
 
 # ast.parse: bad syntax, NUL bytes (ValueError before 3.12), absurd nesting.
@@ -114,6 +112,23 @@ def devlint_check_service(service: Service, project: Project) -> Optional[Iterab
     if service.kind != KIND:
         return None
     return list(check(service, project.platform))
+
+
+@hookimpl
+def devlint_explain_listener(
+    listener: Listener, service: Service, endpoint: Endpoint, platform: str
+) -> Optional[Explanation]:
+    """A `flask run` in the way (or its Werkzeug reloader child, which has the same command
+    line): a dev server of the user's own, so --kill may offer to stop it."""
+    words = [_basename(word) for word in listener.cmdline or ()]
+    if not any(word == "flask" and "run" in words[i + 1:] for i, word in enumerate(words)):
+        return None
+    why = f"{listener.owner()} is a Flask dev server (`flask run`) listening on {listener.where()}"
+    if service.kind == KIND:
+        why += ", probably left over from an earlier run"
+    fix = (f"stop it (Ctrl-C in its terminal, or `kill {listener.pid}`), or run devlint with --kill"
+           if listener.pid else "stop the other `flask run` (Ctrl-C in its terminal)")
+    return Explanation(title="Flask dev server (flask run)", why=why, fix=fix, stale=True)
 
 
 # -- values with provenance ------------------------------------------------------------------
@@ -204,11 +219,10 @@ class FlaskEnv:
                     Finding(
                         "DL400",
                         Severity.ERROR,
-                        f"{self.service}: env file {self.env_file.text!r} "
-                        f"({self.env_file.source}) does not exist",
+                        f"{self.service}: env file {self.env_file.text!r} ({self.env_file.source}) "
+                        "does not exist",
                         service=self.service,
-                        hint="flask stops with \"Error: Invalid value for '-e' / '--env-file'\"; "
-                             "fix the path.",
+                        hint="flask stops with \"Error: Invalid value for '-e' / '--env-file'\"; fix the path.",
                         evidence={"file": self.env_file.text},
                     )
                 )
@@ -293,7 +307,8 @@ def read_dotenv(
                 Severity.ERROR,
                 f"{service}: {problem.path} {problem.reason}",
                 service=service,
-                hint=f"flask run stops with a traceback while loading {shown}; save it as UTF-8.",
+                hint=f"flask run stops with a traceback while loading {shown}; "
+                + ("save it as UTF-8." if "UTF-8" in problem.reason else "make it a readable text file."),
                 evidence={"file": problem.path},
             )
         )
@@ -310,9 +325,8 @@ def read_dotenv(
             Finding(
                 "DL406",
                 Severity.WARNING,
-                f"{service}: {shown}:1 starts with a UTF-8 byte-order mark, so python-dotenv "
-                "reads the "
-                f"first name as '\\ufeff{first}' and Flask ignores {first}",
+                f"{service}: {shown}:1 starts with a UTF-8 byte-order mark, so python-dotenv reads the first "
+                f"name as '\\ufeff{first}' and Flask ignores {first}",
                 service=service,
                 hint=f"Save {shown} as UTF-8 without a BOM.",
                 evidence={"file": shown, "line": 1, "key": first},
@@ -474,9 +488,8 @@ def _parse_port(value: Value, service: str, findings: List[Finding], what: str) 
                 Severity.ERROR,
                 f"{service}: port {value.text!r} ({value.source}) is not a valid integer",
                 service=service,
-                hint=f"{what} stops with \"Invalid value for '--port' / '-p': {value.text!r} is "
-                     "not a valid "
-                'integer". Give a number such as 5000.',
+                hint=f"{what} stops with \"Invalid value for '--port' / '-p': {value.text!r} is not a valid "
+                     'integer". Give a number such as 5000.',
                 evidence={"value": value.text, "source": str(value.source)},
             )
         )
@@ -487,8 +500,7 @@ def _parse_port(value: Value, service: str, findings: List[Finding], what: str) 
                 "DL404",
                 Severity.WARNING,
                 f"{service}: port 0 ({value.source}) makes the server pick a random free port; "
-                "devlint "
-                "cannot check it",
+                "devlint cannot check it",
                 service=service,
                 hint="Give a fixed port.",
                 evidence={"value": value.text},
@@ -701,12 +713,10 @@ def script_service(
                     "DL407",
                     Severity.INFO,
                     f"{name}: {var}={ignored.text} ({ignored.source}) is ignored: "
-                    f"`{command.text or _quote(command.argv)}` "
-                    f"starts the server through {call}() ({where}), which reads only its own "
-                    "arguments",
+                    f"`{command.text or _quote(command.argv)}` starts the server through {call}() ({where}), "
+                    "which reads only its own arguments",
                     service=name,
-                    hint=f"Only `flask run` reads {var}. Set the value in {call}(...) or start "
-                         "with `flask run`.",
+                    hint=f"Only `flask run` reads {var}. Set the value in {call}(...) or start with `flask run`.",
                     evidence={"variable": var, "value": ignored.text},
                 )
             )
@@ -953,9 +963,8 @@ class Evaluator:
                     "DL404",
                     Severity.WARNING,
                     f"{self.service}: {self.shown}:{getattr(expr, 'lineno', line)}: {label} is "
-                    f"`{_unparse(expr)}`, which devlint cannot read without running the code; it "
-                    "assumed "
-                    f"the default ({default})",
+                    f"`{_unparse(expr)}`, which devlint cannot read without running the code; "
+                    f"it assumed the default ({default})",
                     service=self.service,
                     hint=f"Write a literal {what} there, or set {what} in devlint.toml.",
                     evidence={"file": self.shown, "line": line, "expression": _unparse(expr)},
@@ -1157,9 +1166,8 @@ def cors_from_files(project: Project, candidates: Sequence[str], service: str) -
                 Finding(
                     "DL404",
                     Severity.WARNING,
-                    f"{service}: {shown}{f':{line}' if line else ''} cannot be parsed "
-                    f"({type(exc).__name__}: {getattr(exc, 'msg', exc)}); devlint skipped its "
-                    "CORS settings",
+                    f"{service}: {shown}{f':{line}' if line else ''} cannot be parsed ({type(exc).__name__}: "
+                    f"{getattr(exc, 'msg', exc)}); devlint skipped its CORS settings",
                     service=service,
                     evidence={"file": shown, "line": line},
                 )
@@ -1184,8 +1192,7 @@ def cors_from_files(project: Project, candidates: Sequence[str], service: str) -
                 "DL408",
                 Severity.INFO,
                 f"{service}: flask-cors origins at {shown}:{line} (`{text}`) cannot be read "
-                "without running "
-                "the code; devlint does not check CORS for this service",
+                "without running the code; devlint does not check CORS for this service",
                 service=service,
                 hint="Use a literal list of origins to let devlint check them.",
                 evidence={"file": shown, "line": line},
@@ -1543,17 +1550,12 @@ def check(service: Service, platform: str) -> Iterable[Finding]:
                 yield Finding(
                     "DL401",
                     Severity.WARNING,
-                    f"{service.name}: debug mode is on ({details.get('debug_source', 'debug')}) "
-                    "and the "
-                    f"server listens on {ep.host or '0.0.0.0'} ({ep.host_source}): the Werkzeug "
-                    "debugger "
-                    f"lets anyone who can reach port {ep.port} and get past its PIN run Python "
-                    "code on "
-                    "this machine",
+                    f"{service.name}: debug mode is on ({details.get('debug_source', 'debug')}) and the server "
+                    f"listens on {ep.host or '0.0.0.0'} ({ep.host_source}): the Werkzeug debugger lets anyone "
+                    f"who can reach port {ep.port} and get past its PIN run Python code on this machine",
                     service=service.name,
                     hint="Bind 127.0.0.1 while debugging (drop --host 0.0.0.0 / FLASK_RUN_HOST), "
-                         "or "
-                    "turn debug off, or pass --no-debugger.",
+                         "or turn debug off, or pass --no-debugger.",
                     evidence={
                         "host": ep.host,
                         "port": ep.port,
@@ -1568,14 +1570,11 @@ def check(service: Service, platform: str) -> Iterable[Finding]:
                 yield Finding(
                     "DL402",
                     Severity.INFO,
-                    f"{service.name}: port {ep.port} ({ep.port_source}): on macOS the AirPlay "
-                    "Receiver "
-                    f"(ControlCenter) listens on *:{ep.port}, and browsers asking for localhost "
-                    "may reach "
-                    "it instead of Flask (403 from AirTunes, failed CORS preflights)",
+                    f"{service.name}: port {ep.port} ({ep.port_source}): on macOS the AirPlay Receiver "
+                    f"(ControlCenter) listens on *:{ep.port}, and browsers asking for localhost may reach it "
+                    "instead of Flask (403 from AirTunes, failed CORS preflights)",
                     service=service.name,
-                    hint="Turn it off in System Settings → General → AirDrop & Handoff → AirPlay "
-                         "Receiver, "
-                    f"or use another port: {where}.",
+                    hint="Turn it off in System Settings → General → AirDrop & Handoff → AirPlay Receiver, "
+                         f"or use another port: {where}.",
                     evidence={"port": ep.port},
                 )

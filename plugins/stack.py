@@ -62,6 +62,14 @@ def _backends_on(port: int, services: Sequence[Service], exclude: Service) -> Li
     return [(svc, ep) for svc in services if svc is not exclude for ep in svc.endpoints if ep.port == port]
 
 
+def _ports_of(service: Service) -> str:
+    """`api on 5000 (.flaskenv:2 FLASK_RUN_PORT)`, or for many ports one line per service."""
+    if len(service.endpoints) == 1:
+        (endpoint,) = service.endpoints
+        return f"{service.name} on {endpoint.port} ({endpoint.port_source})"
+    return f"{service.name} on " + ", ".join(f"{ep.port} ({ep.name})" for ep in service.endpoints)
+
+
 def _proxy_target(frontend: Service, upstream: Upstream, services: Sequence[Service]) -> Iterable[Finding]:
     host = normalise(upstream.host)
     if host not in LOCAL_HOSTS:
@@ -69,7 +77,7 @@ def _proxy_target(frontend: Service, upstream: Upstream, services: Sequence[Serv
     matches = _backends_on(upstream.port, services, frontend)
     if not matches:
         others = [(svc, ep) for svc in services if svc is not frontend for ep in svc.endpoints]
-        known = ", ".join(f"{svc.name} on {ep.port} ({ep.port_source})" for svc, ep in others)
+        known = "; ".join(_ports_of(svc) for svc in services if svc is not frontend and svc.endpoints)
         # With no other service known (zero-config `ng serve` in the frontend's folder) the
         # backend may well be there, just undeclared: say so, but do not block the launch.
         yield Finding(

@@ -77,3 +77,24 @@ def assert_clean_exit(result: subprocess.CompletedProcess[bytes], *codes: int) -
     assert "Traceback" not in err, err
     assert result.returncode in codes, (result.returncode, err)
     return err
+
+
+#: Variables of the test runner's own environment that would change what devlint reads.
+_PROJECT_VARIABLES = ("PORT", "FLASK_APP", "FLASK_RUN_PORT", "FLASK_RUN_HOST", "FLASK_DEBUG", "DEVLINT_NO_CACHE")
+
+
+def devlint_env(extra: Optional[Mapping[str, str]] = None, cache: bool = False) -> Dict[str, str]:
+    """This environment without project variables, colour off, the plan cache off unless asked."""
+    env = {k: v for k, v in os.environ.items() if k not in _PROJECT_VARIABLES}
+    env["NO_COLOR"] = "1"
+    if not cache:
+        env["DEVLINT_NO_CACHE"] = "1"
+    env.update(extra or {})
+    return env
+
+
+def devlint(cwd: Path, *args: str, env: Optional[Mapping[str, str]] = None,
+            cache: bool = False) -> subprocess.CompletedProcess[str]:
+    """`python -m devlint ARGS` in cwd, without a terminal (stdin is /dev/null)."""
+    return subprocess.run([sys.executable, "-m", "devlint", *args], cwd=cwd, env=devlint_env(env, cache),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)

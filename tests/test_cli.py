@@ -9,21 +9,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Mapping, Optional
 
 import pytest
 
 from tests.listeners import child_listener, free_port, open_listener
-
-
-def devlint(cwd: Path, *args: str, env: Optional[Mapping[str, str]] = None,
-            cache: bool = False) -> subprocess.CompletedProcess[str]:
-    full = dict(os.environ, **(env or {}))
-    full.pop("DEVLINT_NO_CACHE", None)
-    if not cache:
-        full["DEVLINT_NO_CACHE"] = "1"
-    return subprocess.run([sys.executable, "-m", "devlint", *args], cwd=cwd, env=full,
-                          capture_output=True, text=True, timeout=60)
+from tests.runner import devlint
 
 
 def project(tmp_path: Path, port: int, host: str = "127.0.0.1") -> Path:
@@ -173,3 +163,12 @@ def test_plugin_that_fails_to_import_is_named_with_how_to_disable_it(tmp_path: P
     assert "-p no:broken" in result.stderr and "Traceback" not in result.stderr
     assert devlint(tmp_path, "check", "-p", "no:broken", env=env).returncode == 0
     assert devlint(tmp_path, "check", env={**env, "DEVLINT_DISABLE_PLUGINS": "broken"}).returncode == 0
+
+
+def test_deleted_working_directory_is_a_usage_error(tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = f'cd "{gone}" && rmdir "{gone}" && exec "$0" -m devlint check'
+    result = subprocess.run(["sh", "-c", script, sys.executable], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "working directory cannot be read" in result.stderr and "Traceback" not in result.stderr

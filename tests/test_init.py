@@ -6,30 +6,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
-from typing import Dict
 
 import pytest
+
+from tests.runner import devlint
 
 REPO = Path(__file__).resolve().parents[1]
 STACK = REPO / "examples" / "stack"
 CORPUS = Path(os.environ.get("DEVLINT_CORPUS", "/work/shared/corpus"))
 
 
-def devlint_env() -> Dict[str, str]:
-    env = dict(os.environ, DEVLINT_NO_CACHE="1", NO_COLOR="1")
-    try:  # the Angular plugin may not be installed in a partial checkout
-        import devlint_plugins.angular  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:
-        env["DEVLINT_DISABLE_PLUGINS"] = "angular"
-    return env
 
 
-def devlint(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "devlint", *args], cwd=cwd, env=devlint_env(),
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
 
 
 def accepted(cwd: Path) -> str:
@@ -61,8 +50,7 @@ def test_init_on_the_example_stack(stack: Path) -> None:
     assert ('command = "firebase emulators:start --only auth,hosting,functions --project demo-devlint"'
             "  # from package.json scripts.emulators") in text
     assert "(port: firebase.json:10 emulators.auth.port;" in text
-    if "DEVLINT_DISABLE_PLUGINS" not in devlint_env():
-        assert '[services.frontend]\nkind = "angular"\npath = "frontend"\ncommand = "ng serve"' in text
+    assert '[services.frontend]\nkind = "angular"\npath = "frontend"\ncommand = "ng serve"' in text
     shown = accepted(stack)
     assert "backend" in shown and "firebase" in shown
 

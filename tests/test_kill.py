@@ -15,9 +15,10 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import pytest
 
 from devlint import stop
-from devlint.model import Explanation, Listener
+from devlint.model import Endpoint, Explanation, Listener, Service
 from tests import stacks
 from tests.listeners import LISTENER_SCRIPT, child_listener, other_user_python
+from tests.runner import devlint, devlint_env
 
 APP = "from flask import Flask\napp = Flask(__name__)\n\n@app.get('/')\ndef index():\n    return 'ok'\n"
 
@@ -35,19 +36,8 @@ CULPRIT = textwrap.dedent(
 )
 
 
-def devlint_env() -> Dict[str, str]:
-    env = dict(os.environ, DEVLINT_NO_CACHE="1", NO_COLOR="1")
-    try:  # the Angular plugin may not be installed in a partial checkout
-        import devlint_plugins.angular  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:
-        env["DEVLINT_DISABLE_PLUGINS"] = "angular"
-    return env
 
 
-def devlint(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """devlint without a terminal: stdin is /dev/null."""
-    return subprocess.run([sys.executable, "-m", "devlint", *args], cwd=cwd, env=devlint_env(),
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture(autouse=True)
@@ -157,6 +147,13 @@ def listener(**changes: object) -> Listener:
     return Listener(**base)  # type: ignore[arg-type]
 
 
+def explained(found: Listener) -> Optional[Explanation]:
+    """What the built-in plugins say about a listener, as `--kill` asks them."""
+    from devlint.manager import PluginHost
+
+    return PluginHost().explain_listener(found, Service("api"), Endpoint("http", found.port), "linux")
+
+
 @pytest.mark.parametrize("cmdline, expected", [
     (("/venv/bin/python", "/venv/bin/flask", "run", "--port", "5001"), "flask run"),
     (("python3", "-m", "flask", "--app", "api", "run"), "flask run"),
@@ -166,21 +163,26 @@ def listener(**changes: object) -> Listener:
     (("python3", "-m", "http.server"), None),
     (("/usr/sbin/cupsd", "-l"), None),
 ])
-def test_dev_tools_are_recognised(cmdline: Tuple[str, ...], expected: Optional[str]) -> None:
-    found = stop.dev_tool(cmdline)
-    assert (found is None) if expected is None else (expected in (found or "").lower())
+def test_dev_servers_are_recognised_by_their_plugins(cmdline: Tuple[str, ...], expected: Optional[str]) -> None:
+    found = explained(listener(cmdline=cmdline))
+    if expected is None:
+        assert found is None or not found.stale
+    else:
+        assert found is not None and found.stale and expected in found.title.lower(), found
 
 
 def test_decisions() -> None:
-    assert stop.decide(listener(), None, "linux").allowed
+    flask_run = listener()
+    assert stop.decide(flask_run, explained(flask_run), "linux").allowed
+    assert not stop.decide(flask_run, None, "linux").allowed  # recognised by no plugin, not the same command
     assert not stop.decide(listener(pid=None), None, "linux").allowed
-    assert not stop.decide(listener(uid=os.geteuid() + 1), None, "linux").allowed
-    assert not stop.decide(listener(uid=None), None, "linux").allowed
-    assert not stop.decide(listener(process="ControlCenter"), None, "linux").allowed
+    assert not stop.decide(listener(uid=os.geteuid() + 1), explained(flask_run), "linux").allowed
+    assert not stop.decide(listener(uid=None), explained(flask_run), "linux").allowed
+    assert not stop.decide(listener(process="ControlCenter"), explained(flask_run), "linux").allowed
     assert not stop.decide(listener(process="ControlCenter", cmdline=("/System/x/ControlCenter",)),
                            None, "darwin").allowed
-    assert not stop.decide(listener(pid=1), None, "linux").allowed
-    assert not stop.decide(listener(pid=os.getpid()), None, "linux").allowed
+    assert not stop.decide(listener(pid=1), explained(flask_run), "linux").allowed
+    assert not stop.decide(listener(pid=os.getpid()), explained(flask_run), "linux").allowed
     assert not stop.decide(listener(cmdline=("/usr/sbin/sshd", "-D")), None, "linux").allowed
     assert not stop.decide(listener(cmdline=("python3", "-m", "http.server")), None, "linux").allowed
     assert stop.decide(listener(cmdline=("python3", "serve.py")), None, "linux", ("python3", "serve.py")).allowed

@@ -4,9 +4,6 @@ proxy targets it will call — read from angular.json and proxy configs without 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
@@ -18,6 +15,7 @@ from hypothesis import strategies as st
 from devlint.model import Command, Endpoint, Listener, Service, Severity, Source
 from devlint.project import Project
 from tests.listeners import child_listener, free_port
+from tests.runner import devlint
 
 
 def workspace(serve: Optional[Dict[str, Any]] = None, name: str = "web", **extra: Any) -> str:
@@ -52,12 +50,6 @@ def codes(service: Service) -> List[str]:
     return [f.code for f in service.diagnostics]
 
 
-def devlint(cwd: Path, *args: str, env: Optional[Mapping[str, str]] = None) -> subprocess.CompletedProcess[str]:
-    full = dict(os.environ, DEVLINT_NO_CACHE="1", **(env or {}))
-    full.pop("PORT", None)
-    full.update(env or {})
-    return subprocess.run([sys.executable, "-m", "devlint", *args], cwd=cwd, env=full,
-                          capture_output=True, text=True, timeout=60)
 
 
 # -- recognising the command -----------------------------------------------------------------

@@ -369,9 +369,10 @@ def test_explain_a_stale_emulator_process(tmp_path: Path, monkeypatch: pytest.Mo
         assert f"pid {proc.pid}" in explanation.why
         assert str(tmp_path / "hub-demo-x.json") in explanation.why
         assert f"kill {proc.pid}" in explanation.fix
-        # Next to another kind of service it is explained, but not offered for killing.
+        # Next to another kind of service it is not "from an earlier run" of this one, but still
+        # a dev server of the user's own, which --kill may offer to stop.
         other = firebase.devlint_explain_listener(listener, Service("api", kind="flask"), endpoint, "linux")
-        assert other is not None and not other.stale
+        assert other is not None and other.stale and "earlier run" not in other.why
         # The same process without firebase in its command line is not ours to explain.
         plain = Listener("127.0.0.1", port, 4, pid=proc.pid, cmdline=(sys.executable, "-c", "x"))
         assert firebase.devlint_explain_listener(plain, service, endpoint, "linux") is None

@@ -15,6 +15,7 @@ from typing import Dict, Iterator, List
 import pytest
 
 from tests import stacks
+from tests.runner import devlint
 
 pytest.importorskip("flask")
 pytest.importorskip("flask_cors")
@@ -65,18 +66,8 @@ DOUBLE_APP = textwrap.dedent(
 )
 
 
-def devlint_env() -> Dict[str, str]:
-    env = dict(os.environ, DEVLINT_NO_CACHE="1", NO_COLOR="1")
-    try:  # the Angular plugin may not be installed in a partial checkout
-        import devlint_plugins.angular  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:
-        env["DEVLINT_DISABLE_PLUGINS"] = "angular"
-    return env
 
 
-def devlint(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "devlint", *args], cwd=cwd, env=devlint_env(),
-                          capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture

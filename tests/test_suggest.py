@@ -5,29 +5,18 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import socket
 import subprocess
 import sys
 from pathlib import Path
 from typing import Dict, Iterator, List, Tuple
 
-import pytest
-
 from devlint.checks import port_findings
 from devlint.model import Endpoint, Service, Source, Upstream
 from devlint.sockets import scan
 from devlint.verdict import BROWSER_RESTRICTED, port_is_free, suggest_port
 from tests.listeners import open_listener
-
-
-def devlint_env() -> Dict[str, str]:
-    env = dict(os.environ, DEVLINT_NO_CACHE="1", NO_COLOR="1")
-    try:  # the Angular plugin may not be installed in a partial checkout
-        import devlint_plugins.angular  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:
-        env["DEVLINT_DISABLE_PLUGINS"] = "angular"
-    return env
+from tests.runner import devlint_env
 
 
 def free_run(length: int) -> int:
@@ -103,8 +92,6 @@ def test_firebase_hint_names_the_emulator_key(tmp_path: Path) -> None:
 
 
 def test_angular_hint_names_serve_options_port(tmp_path: Path) -> None:
-    if "DEVLINT_DISABLE_PLUGINS" in devlint_env():
-        pytest.skip("the Angular plugin (devlint_plugins.angular) is not installed yet")
     p = free_run(3)
     (tmp_path / "angular.json").write_text(json.dumps({"version": 1, "projects": {"web": {
         "projectType": "application",

@@ -3,31 +3,28 @@ with exit 1; Ctrl-C ends the wait with 130. Real listeners on loopback, started 
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
 from pathlib import Path
-from typing import IO, Dict, Iterator, List, Optional, Tuple
+from typing import IO, Iterator, List, Optional, Tuple
 
 import pytest
 
 from tests.listeners import child_listener, free_port
+from tests.runner import devlint_env
 
 COMMAND = [sys.executable, "-c", "import os; print('started as pid', os.getpid(), flush=True)"]
 
 
-def devlint_env() -> Dict[str, str]:
-    env = dict(os.environ, DEVLINT_NO_CACHE="1", NO_COLOR="1")
-    try:  # the Angular plugin may not be installed in a partial checkout
-        import devlint_plugins.angular  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:
-        env["DEVLINT_DISABLE_PLUGINS"] = "angular"
-    return env
 
 
 def _default_sigint() -> None:
@@ -136,6 +133,9 @@ def _read_pty(leader: int, until: bytes, proc: subprocess.Popen[bytes]) -> bytes
 def test_live_status_line_on_a_terminal(project: Tuple[Path, int]) -> None:
     cwd, port = project
     leader, follower = pty.openpty()
+    # A wide terminal: the status line is cut to the terminal's width, and the holder's pid
+    # and command line make its length vary from run to run.
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 200, 0, 0))
     proc: Optional[subprocess.Popen[bytes]] = None
     try:
         with child_listener("127.0.0.1", port):
