@@ -1199,7 +1199,10 @@ _REGEX_AFTER = {"return", "typeof", "case", "do", "else", "in", "of", "new", "de
                 "instanceof", "yield", "await"}
 _ESC = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
 _NUMBER = re.compile(r"(?:0[xXoObB][0-9a-fA-F_]+|\d[\d_]*(?:\.[\d_]*)?(?:[eE][+-]?\d+)?|\.\d[\d_]*(?:[eE][+-]?\d+)?)n?")
-_NAME = re.compile(r"[A-Za-z_$\u0080-\uffff][\w$\u0080-\uffff]*")
+# A JavaScript identifier: ASCII letters, _ and $, or any non-ASCII BMP character. Written
+# as alternations because a class mixing \w with a wide range costs ~7 ms to compile.
+_BMP_NON_ASCII = r"[^\x00-\x7f\U00010000-\U0010ffff]"
+_NAME = re.compile(rf"(?:[A-Za-z_$]|{_BMP_NON_ASCII})(?:[\w$]|{_BMP_NON_ASCII})*")
 _MAX_NESTING = 64
 
 

@@ -577,33 +577,27 @@ def flask_run_service(
     if cert is not None:
         details["scheme_source"] = str(cert.source)
 
-    endpoints: Tuple[Endpoint, ...] = ()
-    if port is not None:
-        endpoints = (
-            Endpoint(
-                scheme,
-                port,
-                host_value.text,
-                port_value.source,
-                host_value.source,
-                fix=port_value.fix or default_fix,
-            ),
-        )
+    endpoint = None if port is None else Endpoint(scheme, port, host_value.text, port_value.source,
+                                                  host_value.source, fix=port_value.fix or default_fix)
     findings.extend(env.findings)
-    cors, cors_source, cors_findings = cors_for_app(
-        project, command.cwd, app.text if app else None, name
-    )
-    findings.extend(cors_findings)
+    cors = cors_for_app(project, command.cwd, app.text if app else None, name)
+    return _command_service(name, command, endpoint, cors, details, findings)
+
+
+def _command_service(name: str, command: Command, endpoint: Optional[Endpoint], cors: CorsResult,
+                     details: Dict[str, Any], findings: List[Finding]) -> Service:
+    """The service a command starts, with what was found along the way."""
+    origins, cors_source, cors_findings = cors
     return Service(
         name=name,
         kind=KIND,
-        endpoints=endpoints,
+        endpoints=(endpoint,) if endpoint else (),
         path=command.cwd,
         source=Source("command", command.text or _quote(command.argv)),
-        cors_origins=cors,
+        cors_origins=origins,
         cors_source=cors_source,
         details=details,
-        diagnostics=tuple(findings),
+        diagnostics=(*findings, *cors_findings),
     )
 
 
@@ -721,31 +715,10 @@ def script_service(
                 )
             )
     findings.extend(env.findings)
-    endpoints: Tuple[Endpoint, ...] = ()
-    if port is not None:
-        endpoints = (
-            Endpoint(
-                scheme,
-                port,
-                host_value.text,
-                port_value.source,
-                host_value.source,
-                fix=port_value.fix or f"{_braces(where)}: {_braces(call)}(port={{port}})",
-            ),
-        )
-    cors, cors_source, cors_findings = cors_from_files(project, [full], name)
-    findings.extend(cors_findings)
-    return Service(
-        name=name,
-        kind=KIND,
-        endpoints=endpoints,
-        path=command.cwd,
-        source=Source("command", command.text or _quote(command.argv)),
-        cors_origins=cors,
-        cors_source=cors_source,
-        details=details,
-        diagnostics=tuple(findings),
-    )
+    fix = port_value.fix or f"{_braces(where)}: {_braces(call)}(port={{port}})"
+    endpoint = None if port is None else Endpoint(scheme, port, host_value.text, port_value.source,
+                                                  host_value.source, fix=fix)
+    return _command_service(name, command, endpoint, cors_from_files(project, [full], name), details, findings)
 
 
 def _is_none(expr: ast.expr) -> bool:

@@ -29,6 +29,8 @@ from typing import Dict, Iterator, List, Mapping, Optional, Sequence
 
 import pytest
 
+from tests.listeners import open_listener
+
 REPO = Path(__file__).resolve().parents[1]
 STACK = REPO / "examples" / "stack"
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
@@ -681,15 +683,8 @@ def listener_pids(port: int) -> set[int]:
     }
 
 
-def hold(address: str, port: int, v6only: bool = True) -> socket.socket:
-    """A plain listening socket in THIS process (the holder pid is os.getpid())."""
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    if family == socket.AF_INET6:
-        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1 if v6only else 0)
-    sock.bind((address, port))
-    sock.listen(8)
-    return sock
+#: A plain listening socket in THIS process (the holder pid is os.getpid()).
+hold = open_listener
 
 
 def interrupt(proc: Proc, timeout: float = 20.0) -> bool:
