@@ -559,59 +559,23 @@ def _port(
     problems: List[Finding],
 ) -> Optional[int]:
     """A configured port as firebase-tools reads it, or None when it falls back to the default."""
+
+    def problem(expected: str, severity: Severity, consequence: str) -> None:
+        problems.append(_type_problem(cfg, path, raw, expected, service, severity, consequence))
+
     if not _truthy(raw):
         if raw is not None:
-            problems.append(
-                _type_problem(
-                    cfg,
-                    path,
-                    raw,
-                    "a port number",
-                    service,
-                    Severity.WARNING,
-                    f"firebase-tools ignores it and uses {default}",
-                )
-            )
+            problem("a port number", Severity.WARNING, f"firebase-tools ignores it and uses {default}")
         return None
     parsed = js_parse_int(raw)
     if parsed is None:
-        problems.append(
-            _type_problem(
-                cfg,
-                path,
-                raw,
-                "a port number",
-                service,
-                Severity.ERROR,
-                "firebase-tools reads it as NaN and cannot listen",
-            )
-        )
+        problem("a port number", Severity.ERROR, "firebase-tools reads it as NaN and cannot listen")
         return None
     if not 0 < parsed <= 65535:
-        problems.append(
-            _type_problem(
-                cfg,
-                path,
-                raw,
-                "a port from 1 to 65535",
-                service,
-                Severity.ERROR,
-                "the emulator cannot listen there",
-            )
-        )
+        problem("a port from 1 to 65535", Severity.ERROR, "the emulator cannot listen there")
         return None
     if not isinstance(raw, int) and not (isinstance(raw, str) and raw.strip().isdigit()):
-        problems.append(
-            _type_problem(
-                cfg,
-                path,
-                raw,
-                "a port number",
-                service,
-                Severity.WARNING,
-                f"firebase-tools reads it as {parsed} (parseInt)",
-            )
-        )
+        problem("a port number", Severity.WARNING, f"firebase-tools reads it as {parsed} (parseInt)")
     return parsed
 
 
