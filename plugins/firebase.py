@@ -858,6 +858,9 @@ def _settings_launch(service: Service) -> Tuple[Launch, List[Finding]]:
     settings = service.settings
     launch, problems = Launch(), []
 
+    def source(key: str) -> Source:
+        return Source("file", service.source.where, service.source.line, f"services.{service.name}.{key}")
+
     def bad(key: str, expected: str) -> None:
         problems.append(
             Finding(
@@ -875,21 +878,14 @@ def _settings_launch(service: Service) -> Tuple[Launch, List[Finding]]:
     if only is not None:
         if isinstance(only, list) and all(isinstance(x, str) for x in only):
             launch.only = tuple(only)
-            launch.only_source = Source(
-                "file", service.source.where, service.source.line, f"services.{service.name}.only"
-            )
+            launch.only_source = source("only")
         else:
             bad("only", "a list of emulator names")
     project_id = settings.get("project")
     if project_id is not None:
         if isinstance(project_id, str) and project_id:
             launch.project = project_id
-            launch.project_source = Source(
-                "file",
-                service.source.where,
-                service.source.line,
-                f"services.{service.name}.project",
-            )
+            launch.project_source = source("project")
         else:
             bad("project", "a project id string")
     config = settings.get("config")
