@@ -16,7 +16,9 @@ of it is unchanged, so it is never stale:
 A file changed within RACY_NS of the save is not trusted (a second write within the same
 clock tick could keep its stamp), and the plan is not saved.
 
-The file holds plain data (marshal of dicts, tuples and strings, never code) and lives
+The file holds plain data (marshal of dicts, tuples and strings, never code) behind a
+checksum: marshal trusts its input, and a damaged length field alone can make it allocate
+gigabytes, so only bytes exactly as devlint wrote them are unmarshalled. It lives
 in the user's cache folder, ``$XDG_CACHE_HOME/devlint`` (default ``~/.cache/devlint``,
 mode 0700), never in the project. It is used only when that folder belongs to the user
 and nobody else can write to it. Any failure to read or write it (full disk, read-only
@@ -42,7 +44,9 @@ if TYPE_CHECKING:
 
     Parts = Tuple[str, Optional[Tuple[str, ...]], Tuple[str, ...], Optional[str], bool, Tuple[str, ...]]
 
-FORMAT = 3
+FORMAT = 4
+MAGIC = b"devlint plan\n"
+MAX_BYTES = 16 << 20  # a plan is a few KiB; a bigger file is not one devlint wrote
 MAX_FILES = 256
 RACY_NS = 50_000_000  # 50 ms: several ticks of Linux's coarse file clock
 PLAN_ENV = ("HOME", "DEVLINT_DISABLE_PLUGINS")  # read by discovery and the plugin host, not by a Project
@@ -92,11 +96,11 @@ def _private(where: str) -> bool:
 def read(what: Parts, env: Mapping[str, str]) -> Optional[Dict[str, Any]]:
     """The stored record for this request when every input is unchanged, else None."""
     where = folder(env)
+    if not _private(where):
+        return None
     try:
         with open(os.path.join(where, _key(what)), "rb") as handle:
-            data = marshal.load(handle)
-        if not _private(where):
-            return None
+            data = _unpack(handle.read(MAX_BYTES + 1))
         if data["format"] != FORMAT or data["request"] != what or data["environment"] != _environment():
             return None
         for name, value in data["env"].items():
@@ -203,8 +207,11 @@ def save(request: Request, env: Mapping[str, str], plan: Plan) -> None:
             return
         path = os.path.join(where, _key(parts(request)))
         temporary = f"{path}.{os.getpid()}.tmp"
+        blob = _pack(data)
+        if len(blob) > MAX_BYTES:
+            return
         with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
-            marshal.dump(data, handle)  # 0600: the plan may hold values from the project's .env
+            handle.write(blob)  # 0600: the plan may hold values from the project's .env
         os.replace(temporary, path)
         temporary = ""
         _prune(where)
@@ -213,6 +220,25 @@ def save(request: Request, env: Mapping[str, str], plan: Plan) -> None:
     finally:
         if temporary:
             _unlink(temporary)
+
+
+def _pack(data: Dict[str, Any]) -> bytes:
+    import zlib
+
+    payload = marshal.dumps(data)
+    return MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
+
+
+def _unpack(blob: bytes) -> Any:
+    """The data _pack wrote; ValueError for anything else, before marshal sees it."""
+    import zlib
+
+    start = len(MAGIC) + 4
+    if blob[:len(MAGIC)] != MAGIC or len(blob) > MAX_BYTES:
+        raise ValueError("not a devlint plan")
+    if zlib.crc32(blob[start:]) != int.from_bytes(blob[len(MAGIC):start], "big"):
+        raise ValueError("damaged plan")
+    return marshal.loads(blob[start:])
 
 
 def _clear_text(plan: Plan) -> str:

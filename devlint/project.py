@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Dict, Mapping, Optional, Tuple
+from typing import Dict, List, Mapping, Optional, Tuple
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
@@ -144,6 +144,16 @@ class Project:
             return decode_text(data)
         except NotText as exc:
             raise FileProblem(f"{shown}:{exc.line}", "is not valid UTF-8 text") from None
+
+    def listdir(self, relative: str, base: str = ".") -> List[str]:
+        """The names in a folder, sorted; empty when it is absent or unreadable. The folder's
+        stamp is recorded: adding or removing an entry changes it."""
+        full = str(self.path(relative, base))
+        self.files_read[full] = stamp(full)
+        try:
+            return sorted(os.listdir(full))
+        except (OSError, ValueError):
+            return []
 
     def getenv(self, name: str) -> Optional[str]:
         value = self._env.get(name)

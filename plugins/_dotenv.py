@@ -7,13 +7,28 @@ silent skipping of lines it cannot parse. This is a port of python-dotenv 1.x's
 ``parser.py`` and ``variables.py`` (BSD-3-Clause), kept here because devlint must not
 depend on or import the user's environment, and it adds what devlint needs on top:
 the line of every binding and of every line python-dotenv would skip.
+
+python-dotenv changed its parser in 1.2.3 (a leading BOM is dropped, a backslash escapes
+any character inside quotes) and 1.2.4 (``KEY= # comment`` is empty); releases after 1.2.1
+need Python 3.10, so a Python 3.9 project has the old rules. All three are here;
+installed_version() finds the release next to the Python that will run Flask, by reading
+files only.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Pattern, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Pattern, Tuple
+
+if TYPE_CHECKING:
+    from devlint.project import Project
+
+Version = Tuple[int, ...]
+LATEST: Version = (1, 2, 4)  # the rules that apply when devlint cannot tell the installed release
+ESCAPES_ANYTHING = (1, 2, 3)  # and drops a leading BOM
+EMPTY_BEFORE_COMMENT = (1, 2, 4)  # `KEY= # comment`
 
 _MULTILINE_WHITESPACE = re.compile(r"\s*", re.MULTILINE)
 _WHITESPACE = re.compile(r"[^\S\r\n]*")
@@ -21,8 +36,10 @@ _EXPORT = re.compile(r"(?:export[^\S\r\n]+)?")
 _SINGLE_QUOTED_KEY = re.compile(r"'([^']+)'")
 _UNQUOTED_KEY = re.compile(r"([^=\#\s]+)")
 _EQUAL_SIGN = re.compile(r"(=[^\S\r\n]*)")
-_SINGLE_QUOTED_VALUE = re.compile(r"'((?:\\'|[^'])*)'")
+_SINGLE_QUOTED_VALUE = re.compile(r"'((?:\\'|[^'])*)'")  # before 1.2.3
 _DOUBLE_QUOTED_VALUE = re.compile(r'"((?:\\"|[^"])*)"')
+_SINGLE_QUOTED_VALUE_123 = re.compile(r"'((?:\\.|[^'\\])*)'", re.DOTALL)  # a backslash escapes anything
+_DOUBLE_QUOTED_VALUE_123 = re.compile(r'"((?:\\.|[^"\\])*)"', re.DOTALL)
 _UNQUOTED_VALUE = re.compile(r"([^\r\n]*)")
 _COMMENT = re.compile(r"(?:[^\S\r\n]*#[^\r\n]*)?")
 _END_OF_LINE = re.compile(r"[^\S\r\n]*(?:\r\n|\n|\r|$)")
@@ -78,13 +95,13 @@ def _decode_escapes(regex: Pattern[str], value: str) -> str:
     return regex.sub(lambda m: codecs.decode(m.group(0), "unicode-escape"), value)
 
 
-def _parse_value(reader: _Reader) -> str:
+def _parse_value(reader: _Reader, version: Version) -> str:
     char = reader.peek(1)
     if char == "'":
-        (value,) = reader.read_regex(_SINGLE_QUOTED_VALUE)
+        (value,) = reader.read_regex(_SINGLE_QUOTED_VALUE_123 if version >= ESCAPES_ANYTHING else _SINGLE_QUOTED_VALUE)
         return _decode_escapes(_SINGLE_QUOTE_ESCAPES, value)
     if char == '"':
-        (value,) = reader.read_regex(_DOUBLE_QUOTED_VALUE)
+        (value,) = reader.read_regex(_DOUBLE_QUOTED_VALUE_123 if version >= ESCAPES_ANYTHING else _DOUBLE_QUOTED_VALUE)
         return _decode_escapes(_DOUBLE_QUOTE_ESCAPES, value)
     if char in ("", "\n", "\r"):
         return ""
@@ -92,10 +109,10 @@ def _parse_value(reader: _Reader) -> str:
     return re.sub(r"\s+#.*", "", part).rstrip()
 
 
-def parse(text: str) -> Parsed:
+def parse(text: str, version: Version = LATEST) -> Parsed:
     """Every binding of a dotenv file, in order, with lines; values not yet expanded.
 
-    text is the file's content. python-dotenv opens files in text mode, so CRLF and CR
+    text is the file's content, without a BOM. python-dotenv opens files in text mode, so CRLF and CR
     line ends are read as LF before parsing; that is done here too.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -120,8 +137,11 @@ def parse(text: str) -> Parsed:
             reader.read_regex(_WHITESPACE)
             value: Optional[str] = None
             if reader.peek(1) == "=":
-                reader.read_regex(_EQUAL_SIGN)
-                value = _parse_value(reader)
+                (equal_sign,) = reader.read_regex(_EQUAL_SIGN)
+                if version >= EMPTY_BEFORE_COMMENT and len(equal_sign) > 1 and reader.peek(1) == "#":
+                    value = ""  # `KEY= # comment`
+                else:
+                    value = _parse_value(reader, version)
             reader.read_regex(_COMMENT)
             reader.read_regex(_END_OF_LINE)
         except _Error:
@@ -157,13 +177,13 @@ def expand(
 
 
 def values(
-    text: str, environ: Callable[[str], Optional[str]], interpolate: bool = True
+    text: str, environ: Callable[[str], Optional[str]], interpolate: bool = True, version: Version = LATEST
 ) -> Tuple[Dict[str, Optional[str]], Dict[str, int], Tuple[int, ...]]:
     """What ``dotenv.dotenv_values(path)`` returns for this text, plus each key's line.
 
     Returns (values, line of the binding that won for each key, skipped lines).
     """
-    parsed = parse(text)
+    parsed = parse(text, version)
     result: Dict[str, Optional[str]] = {}
     lines: Dict[str, int] = {}
     for binding in parsed.bindings:
@@ -173,3 +193,67 @@ def values(
         result[binding.key] = value
         lines[binding.key] = binding.line
     return result, lines, parsed.skipped
+
+
+# -- which python-dotenv Flask will load -----------------------------------------------------
+
+_DIST_INFO = re.compile(r"python_dotenv-(\d+(?:\.\d+)*)\.dist-info")
+_SH_EXEC = re.compile(r"^'''exec' +['\"]?([^'\"\s]+)", re.MULTILINE)  # pip's #!/bin/sh for long paths
+
+
+def installed_version(project: Project, program: str, cwd: str, path: Optional[str]) -> Optional[Version]:
+    """The python-dotenv release next to the Python that runs `program` (`flask`, or a
+    python), or None when that is not clear. Reads files only: the program found on PATH,
+    a script's #! line, then the names in that environment's site-packages."""
+    found = _which(project, program, cwd, path)
+    if found is None:
+        return None
+    interpreter = found
+    if not os.path.basename(found).lower().startswith("python"):
+        interpreter = _shebang_interpreter(project, found, cwd, path) or ""
+    if not os.path.isabs(interpreter):
+        return None
+    prefix = os.path.dirname(os.path.dirname(interpreter))  # .venv/bin/python -> .venv
+    versions = set()
+    for lib in ("lib", "lib64", "Lib"):
+        folder = os.path.join(prefix, lib)
+        names = project.listdir(folder)
+        sites = [os.path.join(folder, name, kind) for name in names if name.startswith("python")
+                 for kind in ("site-packages", "dist-packages")]
+        if "site-packages" in names:  # Windows: Lib/site-packages
+            sites.append(os.path.join(folder, "site-packages"))
+        for site in sites:
+            for name in project.listdir(site):
+                match = _DIST_INFO.fullmatch(name)
+                if match:
+                    versions.add(tuple(int(part) for part in match[1].split(".")))
+    return versions.pop() if len(versions) == 1 else None
+
+
+def _which(project: Project, program: str, cwd: str, path: Optional[str]) -> Optional[str]:
+    if os.sep in program or "/" in program:
+        full = str(project.path(program, cwd))
+        return full if project.exists(full) else None
+    for folder in (path or "").split(os.pathsep):
+        if os.path.isabs(folder) and project.exists(os.path.join(folder, program)):
+            return os.path.join(folder, program)
+    return None
+
+
+def _shebang_interpreter(project: Project, script: str, cwd: str, path: Optional[str]) -> Optional[str]:
+    from devlint.project import FileProblem
+
+    try:
+        text = project.read_text(script) or ""
+    except FileProblem:  # flask.exe on Windows, or unreadable
+        return None
+    first, _, rest = text.partition("\n")
+    words = first[2:].split() if first.startswith("#!") else []
+    if not words:
+        return None
+    if os.path.basename(words[0]) == "env" and len(words) > 1:  # #!/usr/bin/env python3
+        return _which(project, words[-1], cwd, path)
+    if os.path.basename(words[0]) == "sh":
+        match = _SH_EXEC.search(rest)
+        return match[1] if match else None
+    return words[0]

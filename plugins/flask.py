@@ -51,7 +51,8 @@ CODES: Mapping[str, str] = {
     "DL403": "error: a port or host value flask would reject (FLASK_RUN_PORT=abc, port 70000)",
     "DL404": "warning: a value in the app source could not be read statically; a default was assumed",
     "DL405": "warning: a dotenv line python-dotenv cannot parse (it skips it)",
-    "DL406": "warning: a dotenv file starts with a UTF-8 BOM, so its first variable is ignored",
+    "DL406": "warning: a dotenv file starts with a UTF-8 BOM, so its first variable is ignored "
+    "(python-dotenv before 1.2.3)",
     "DL407": "info: FLASK_RUN_PORT/HOST are set but the command (python app.py) ignores them",
     "DL408": "info: flask-cors origins could not be read statically",
     "DL409": "error: a flask setting in devlint.toml has the wrong type",
@@ -180,6 +181,7 @@ class FlaskEnv:
         self.service = service
         self.findings: List[Finding] = []
         self._data: Optional[Dict[str, Tuple[Optional[str], Source, str]]] = None
+        self._dotenv_version: Optional[Tuple[int, ...]] = None
 
     # process environment ------------------------------------------------------------
     def process(self, name: str) -> Optional[Value]:
@@ -229,8 +231,18 @@ class FlaskEnv:
         self._data = data
         return data
 
+    def dotenv_version(self) -> Tuple[int, ...]:
+        """The python-dotenv release the command's Python has (its rules changed in 1.2.3 and 1.2.4)."""
+        if self._dotenv_version is None:
+            from . import _dotenv
+
+            program = self.command.argv[0] if self.command is not None and self.command.argv else "flask"
+            found = _dotenv.installed_version(self.project, program, self.cwd, self.process_value("PATH"))
+            self._dotenv_version = found or _dotenv.LATEST
+        return self._dotenv_version
+
     def read(self, full: str) -> Dict[str, Tuple[Optional[str], Source, str]]:
-        parsed = read_dotenv(self.project, full, self.process_value, self.service)
+        parsed = read_dotenv(self.project, full, self.process_value, self.service, self.dotenv_version())
         self.findings.extend(parsed.findings)
         shown = parsed.shown
         return {
@@ -281,8 +293,8 @@ def find_upwards(project: Project, name: str, cwd: str) -> Optional[str]:
 
 
 def _starts_with_bom(path: str) -> bool:
-    # Project.read_text drops a BOM, but python-dotenv (encoding="utf-8") keeps it as part
-    # of the first key. The file was just read (and recorded) through the Project.
+    # Project.read_text drops a BOM, but python-dotenv before 1.2.3 keeps it as part of the
+    # first key. The file was just read (and recorded) through the Project.
     try:
         with open(path, "rb") as handle:
             return handle.read(3) == b"\xef\xbb\xbf"
@@ -291,11 +303,14 @@ def _starts_with_bom(path: str) -> bool:
 
 
 def read_dotenv(
-    project: Project, full: str, environ: Callable[[str], Optional[str]], service: str = KIND
+    project: Project, full: str, environ: Callable[[str], Optional[str]], service: str = KIND,
+    version: Optional[Tuple[int, ...]] = None,
 ) -> DotenvRead:
-    """dotenv_values(full) with lines and findings; an unreadable file reads as empty."""
+    """dotenv_values(full) with lines and findings, as the given python-dotenv release reads
+    it (default: the latest); an unreadable file reads as empty."""
     from . import _dotenv
 
+    version = version or _dotenv.LATEST
     shown = project.display(Path(full))
     result = DotenvRead(shown)
     try:
@@ -315,8 +330,8 @@ def read_dotenv(
         return result
     if text is None:
         return result
-    values, lines, skipped = _dotenv.values(text, environ)
-    if _starts_with_bom(full) and values:
+    values, lines, skipped = _dotenv.values(text, environ, version=version)
+    if version < _dotenv.ESCAPES_ANYTHING and _starts_with_bom(full) and values:
         first = next(iter(values))
         bommed = "\ufeff" + first
         values = {(bommed if k == first else k): v for k, v in values.items()}
@@ -325,10 +340,10 @@ def read_dotenv(
             Finding(
                 "DL406",
                 Severity.WARNING,
-                f"{service}: {shown}:1 starts with a UTF-8 byte-order mark, so python-dotenv reads the first "
-                f"name as '\\ufeff{first}' and Flask ignores {first}",
+                f"{service}: {shown}:1 starts with a UTF-8 byte-order mark, so python-dotenv "
+                f"{'.'.join(map(str, version))} reads the first name as '\\ufeff{first}' and Flask ignores {first}",
                 service=service,
-                hint=f"Save {shown} as UTF-8 without a BOM.",
+                hint=f"Save {shown} as UTF-8 without a BOM (python-dotenv 1.2.3 and later skip it).",
                 evidence={"file": shown, "line": 1, "key": first},
             )
         )

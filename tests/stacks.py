@@ -98,9 +98,6 @@ class Proc:
 _STARTED: List[Proc] = []
 
 
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
 
 def start(
     cmd: Sequence[str],
@@ -132,9 +129,6 @@ def start(
             stdout=log,
             stderr=err,  # type: ignore[arg-type]
             start_new_session=True,
-            # As from a terminal: Ctrl-C works even when pytest itself was started with `&`
-            # from a non-interactive shell (which leaves SIGINT ignored, and exec keeps that).
-            preexec_fn=_default_sigint,
         )
     proc = Proc(
         cmd=[str(c) for c in cmd],

@@ -14,6 +14,7 @@ import errno
 import fcntl
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -221,7 +222,12 @@ def _controlling_tty(slave: int) -> Callable[[], None]:
 
 def _read_all(master: int, proc: subprocess.Popen[bytes]) -> bytes:
     out = b""
+    deadline = time.monotonic() + 30
     while True:
+        if not select.select([master], [], [], max(deadline - time.monotonic(), 0))[0]:
+            proc.kill()
+            proc.wait()
+            pytest.fail(f"the command did not end within 30 s: {out!r}")
         try:
             chunk = os.read(master, 65536)
         except OSError as exc:  # EIO: every slave end is closed
@@ -233,6 +239,16 @@ def _read_all(master: int, proc: subprocess.Popen[bytes]) -> bytes:
         out += chunk
     proc.wait(30)
     return out
+
+
+def _read_until(master: int, text: bytes, seen: bytes) -> bytes:
+    """Terminal output until text appears; a test failure, not a hang, when it never does."""
+    deadline = time.monotonic() + 30
+    while text not in seen:
+        if not select.select([master], [], [], max(deadline - time.monotonic(), 0))[0]:
+            pytest.fail(f"{text!r} never appeared on the terminal: {seen!r}")
+        seen += os.read(master, 1024)
+    return seen
 
 
 def _pty_run(args: List[Arg], cwd: Path, env: Dict[Arg, Arg]) -> Tuple[subprocess.Popen[bytes], bytes, str, int]:
@@ -273,12 +289,9 @@ def test_ctrl_c_on_the_terminal_reaches_the_command(project: Path) -> None:
     finally:
         os.close(slave)
     try:
-        seen = b""
-        while b"ready" not in seen:
-            seen += os.read(master, 1024)
+        seen = _read_until(master, b"ready", b"")
         os.write(master, b"typed line\n")
-        while b"typed line\r\ntyped line" not in seen:  # the echo, then cat's copy
-            seen += os.read(master, 1024)
+        _read_until(master, b"typed line\r\ntyped line", seen)  # the echo, then cat's copy
         os.write(master, b"\x03")
         _read_all(master, proc)
     finally:

@@ -332,3 +332,30 @@ def test_damaged_cache_files_are_ignored(tmp_path: Path) -> None:
         for path in files:
             path.write_bytes(junk)
         _run_twice(root, env)
+
+
+# marshal's header for a tuple of 2**27 items: marshal allocates what a length says (1 GiB here)
+# before it finds that the items are missing.
+HUGE_TUPLE = b"(" + (1 << 27).to_bytes(4, "little")
+PEAK_RSS = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
+@pytest.mark.parametrize("junk", [HUGE_TUPLE, b"devlint plan\n\0\0\0\0" + HUGE_TUPLE], ids=["bare", "after a header"])
+def test_a_damaged_length_in_the_cache_allocates_nothing(tmp_path: Path, junk: bytes) -> None:
+    root = project_with_ports(tmp_path / "project", free_port())
+    cache = tmp_path / "cache"
+    env = base_env(tmp_path, {"XDG_CACHE_HOME": str(cache)})
+    _run_twice(root, env)
+    files = [p for p in cache.rglob("*") if p.is_file()]
+    assert files, "the first run wrote no cache: nothing to damage"
+    for path in files:
+        path.write_bytes(junk)
+    command = devlint_argv("run", "--", "sh", "-c", "echo started")
+    result = subprocess.run([sys.executable, "-c", PEAK_RSS, *map(str, command)], cwd=root, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    peak_kib = int(result.stdout)
+    assert peak_kib < 256 * 1024, f"devlint peaked at {peak_kib // 1024} MiB reading a damaged cache"

@@ -283,22 +283,85 @@ def test_dotenv_parser_agrees_with_python_dotenv(tmp_path: Path) -> None:
                               "${DLX_A}", "${DLX_C:-d}", "${", "}", "x", "5001", ":-", "$"])
     path = tmp_path / "fuzz.env"
 
+    from importlib.metadata import version as distribution_version
+
+    installed = tuple(int(part) for part in distribution_version("python-dotenv").split(".")[:3])
+
     @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
     @given(st.lists(pieces, max_size=30).map("".join))
     def check(text: str) -> None:
         path.write_bytes(text.encode())
         theirs = dict(dotenv.dotenv_values(path, encoding="utf-8"))
-        assert values(path.read_text(encoding="utf-8")) == theirs
+        found, _, _ = _dotenv.values(path.read_text(encoding="utf-8"), {}.get, version=installed)
+        assert found == theirs
 
     check()
 
 
-def test_bom_hides_the_first_variable_like_python_dotenv(tmp_path: Path) -> None:
-    project = make(tmp_path, {".flaskenv": b"\xef\xbb\xbfFLASK_RUN_PORT=5001\nFLASK_RUN_HOST=0.0.0.0\n"})
+# What python-dotenv 1.2.3 and 1.2.4 changed, as those releases and 1.2.1 (the last one for
+# Python 3.9) read it; the test above checks whichever release is installed (the CI run on
+# Python 3.9 has 1.2.1).
+@pytest.mark.parametrize(("text", "expected"), [
+    ("A= # comment\n", {(1, 2, 1): "# comment", (1, 2, 3): "# comment", (1, 2, 4): ""}),
+    ("A='x\\'\n", {(1, 2, 1): "x\\", (1, 2, 3): None, (1, 2, 4): None}),  # None: the line is skipped
+    ('A="a\\\\"b"\n', {(1, 2, 1): 'a\\"b', (1, 2, 3): None, (1, 2, 4): None}),
+    ("A=# not a comment\n", {(1, 2, 1): "# not a comment", (1, 2, 3): "# not a comment", (1, 2, 4): "# not a comment"}),
+])
+def test_what_python_dotenv_1_2_3_and_1_2_4_changed(text: str, expected: Dict[Tuple[int, ...], Optional[str]]) -> None:
+    for version, value in expected.items():
+        found, _, _ = _dotenv.values(text, {}.get, version=version)
+        assert found.get("A") == value, version
+
+
+def fake_venv(tmp_path: Path, dotenv_version: str, shebang: str = "") -> Dict[str, str]:
+    """A virtual environment's layout as pip leaves it (bin/flask, site-packages); the PATH
+    that finds its flask."""
+    venv = tmp_path / "venv"
+    (venv / "lib" / "python3.11" / "site-packages" / f"python_dotenv-{dotenv_version}.dist-info").mkdir(parents=True)
+    (venv / "bin").mkdir()
+    (venv / "bin" / "python").write_bytes(b"")
+    (venv / "bin" / "flask").write_text((shebang or f"#!{venv}/bin/python") + "\nimport sys\n")
+    return {"PATH": f"/nonexistent:{venv}/bin"}
+
+
+PIP_SH_SHEBANG = "#!/bin/sh\n'''exec' \"{venv}/bin/python\" \"$0\" \"$@\"\n' '''"  # pip's form for long paths
+
+
+@pytest.mark.parametrize("shebang", ["", PIP_SH_SHEBANG, "#!/usr/bin/env python"], ids=["#!python", "#!/bin/sh", "env"])
+def test_the_python_dotenv_next_to_flask_is_found(tmp_path: Path, shebang: str) -> None:
+    env = fake_venv(tmp_path, "1.2.1", shebang.replace("{venv}", str(tmp_path / "venv")))
+    project = make(tmp_path, {}, env)
+    assert _dotenv.installed_version(project, "flask", ".", env["PATH"]) == (1, 2, 1)
+    assert _dotenv.installed_version(project, "python", ".", env["PATH"]) == (1, 2, 1)
+    assert _dotenv.installed_version(project, "flask", ".", "/nonexistent") is None
+
+
+def test_the_python_dotenv_of_this_environment_is_found(tmp_path: Path) -> None:
+    from importlib.metadata import version as distribution_version
+
+    project = make(tmp_path, {})
+    found = _dotenv.installed_version(project, "python", ".", os.path.dirname(sys.executable))
+    assert found == tuple(int(part) for part in distribution_version("python-dotenv").split("."))
+
+
+def test_bom_hides_the_first_variable_like_python_dotenv_before_1_2_3(tmp_path: Path) -> None:
+    env = fake_venv(tmp_path, "1.2.1")
+    project = make(tmp_path, {".flaskenv": b"\xef\xbb\xbfFLASK_RUN_PORT=5001\nFLASK_RUN_HOST=0.0.0.0\n"}, env)
     service = run(project, "flask", "run")
     ep = endpoint(service)
     assert (ep.port, ep.host) == (5000, "0.0.0.0")
     assert codes(service) == ["DL406"] and ".flaskenv:1" in service.diagnostics[0].message
+    assert "python-dotenv 1.2.1 reads the first name as '\\ufeffFLASK_RUN_PORT'" in service.diagnostics[0].message
+
+
+@pytest.mark.parametrize("installed", ["1.2.3", "1.2.4", None], ids=["1.2.3", "1.2.4", "not found: the latest rules"])
+def test_bom_is_skipped_by_python_dotenv_1_2_3_and_later(tmp_path: Path, installed: Optional[str]) -> None:
+    env = fake_venv(tmp_path, installed) if installed else {}
+    project = make(tmp_path, {".flaskenv": b"\xef\xbb\xbfFLASK_RUN_PORT=5001\nFLASK_RUN_HOST=0.0.0.0\n"}, env)
+    service = run(project, "flask", "run")
+    ep = endpoint(service)
+    assert (ep.port, ep.host) == (5001, "0.0.0.0")
+    assert codes(service) == []
 
 
 def test_non_utf8_flaskenv_is_a_finding_with_line(tmp_path: Path) -> None:

@@ -27,9 +27,6 @@ COMMAND = [sys.executable, "-c", "import os; print('started as pid', os.getpid()
 
 
 
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # even when our own runner ignores it
-
 
 @pytest.fixture
 def project(tmp_path: Path) -> Iterator[Tuple[Path, int]]:
@@ -41,7 +38,7 @@ def project(tmp_path: Path) -> Iterator[Tuple[Path, int]]:
 def start_devlint(cwd: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "devlint", "run", *args, "--", *COMMAND], cwd=cwd,
                             env=devlint_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
+                            stderr=subprocess.PIPE, text=True)
 
 
 def read_until(stream: IO[str], text: str, proc: subprocess.Popen[str]) -> List[str]:
@@ -112,11 +109,11 @@ def test_ctrl_c_while_waiting(project: Tuple[Path, int]) -> None:
     assert "started" not in out
 
 
-def _read_pty(leader: int, until: bytes, proc: subprocess.Popen[bytes]) -> bytes:
-    """Output on the terminal until `until` appears, or the process ends and all is read."""
+def _read_pty(leader: int, until: Optional[bytes], proc: subprocess.Popen[bytes]) -> bytes:
+    """Output on the terminal until `until` appears (None: until the process ends and all is read)."""
     seen = b""
     deadline = time.monotonic() + 60
-    while until not in seen and time.monotonic() < deadline:
+    while (until is None or until not in seen) and time.monotonic() < deadline:
         if select.select([leader], [], [], 0.5)[0]:
             try:
                 chunk = os.read(leader, 4096)
@@ -141,12 +138,13 @@ def test_live_status_line_on_a_terminal(project: Tuple[Path, int]) -> None:
         with child_listener("127.0.0.1", port):
             proc = subprocess.Popen([sys.executable, "-m", "devlint", "run", "--wait", "30", "--", *COMMAND],
                                     cwd=cwd, env=devlint_env(), stdin=subprocess.DEVNULL, stdout=follower,
-                                    stderr=follower, preexec_fn=_default_sigint)
+                                    stderr=follower)
             os.close(follower)
             follower = -1
             seen = _read_pty(leader, b"s left", proc)
             assert b"\rdevlint: waiting for port" in seen and b"s left" in seen
-        seen += _read_pty(leader, b"started as pid", proc)
+        # Read to the end: a read that stops at "started as pid" may miss the pid after it.
+        seen += _read_pty(leader, None, proc)
         assert proc.wait(60) == 0
     finally:
         if follower >= 0:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
-import marshal
+import io
 import os
 import shutil
 import subprocess
@@ -242,11 +242,14 @@ def test_a_full_disk_leaves_no_partial_file(tmp_path: Path, home: Path, monkeypa
     request = Request(cwd=project)
     plan = build(request, env)
 
-    def full(data: object, handle: object) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
+    class FullDisk(io.FileIO):
+        def write(self, data: object) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(marshal, "dump", full)
+    # The temporary file is created, then writing to it fails, as on a full disk.
+    monkeypatch.setattr(cache, "open", lambda fd, mode: FullDisk(fd, "wb"), raising=False)
     cache.save(request, env, plan)
+    monkeypatch.undo()
     assert cache.load(request, env) is None
     assert list(Path(cache.folder(env)).iterdir()) == []
 
@@ -289,3 +292,26 @@ def test_which_agrees_with_shutil(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         monkeypatch.setenv("PATH", path.format(a=a, b=b, c=c))
     for program in ("tool", "sh", "no-such-tool-devlint"):
         assert launch._which(program) == shutil.which(program), (path, program)
+
+
+def test_a_python_dotenv_upgrade_invalidates_the_plan(tmp_path: Path, home: Path) -> None:
+    """python-dotenv 1.2.3 changed how a BOM is read: the plan records the environment's
+    site-packages, so installing another release is seen."""
+    port = free_port()
+    project = _write_project(tmp_path / "p", port)
+    (project / "backend" / ".flaskenv").write_bytes(f"\ufeffFLASK_RUN_PORT={port}\n".encode())
+    site = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
+    (site / "python_dotenv-1.2.4.dist-info").mkdir(parents=True)
+    (tmp_path / "venv" / "bin").mkdir()
+    (tmp_path / "venv" / "bin" / "flask").write_text(f"#!{tmp_path}/venv/bin/python\n")
+    _age(tmp_path)
+    env = _env(home, PATH=f"{tmp_path}/venv/bin:{os.environ['PATH']}")
+    for _ in range(2):
+        first = _devlint(project, env, "check")
+        assert (first.returncode, first.stderr) == (0, "")
+        assert first.stdout == "devlint: 1 service, 1 port clear\n"
+    assert list((home / ".cache" / "devlint").iterdir()), "the clear plan was not cached"
+    (site / "python_dotenv-1.2.4.dist-info").rename(site / "python_dotenv-1.2.1.dist-info")
+    after = _devlint(project, env, "check")
+    assert "DL406" in after.stdout + after.stderr
+    assert "python-dotenv 1.2.1 reads the first name as '\\ufeffFLASK_RUN_PORT'" in after.stdout + after.stderr
