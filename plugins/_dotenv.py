@@ -208,11 +208,11 @@ def installed_version(project: Project, program: str, cwd: str, path: Optional[s
     found = _which(project, program, cwd, path)
     if found is None:
         return None
-    interpreter = found
-    if not os.path.basename(found).lower().startswith("python"):
-        interpreter = _shebang_interpreter(project, found, cwd, path) or ""
-    if not os.path.isabs(interpreter):
-        return None
+    interpreter: Optional[str] = found
+    if not _is_python(found):
+        interpreter = _shebang_interpreter(project, found, cwd, path)
+    if interpreter is None or not os.path.isabs(interpreter) or not _is_python(interpreter):
+        return None  # e.g. pyenv's shims, which are shell scripts
     prefix = os.path.dirname(os.path.dirname(interpreter))  # .venv/bin/python -> .venv
     versions = set()
     for lib in ("lib", "lib64", "Lib"):
@@ -228,6 +228,10 @@ def installed_version(project: Project, program: str, cwd: str, path: Optional[s
                 if match:
                     versions.add(tuple(int(part) for part in match[1].split(".")))
     return versions.pop() if len(versions) == 1 else None
+
+
+def _is_python(path: str) -> bool:
+    return os.path.basename(path).lower().startswith("python")
 
 
 def _which(project: Project, program: str, cwd: str, path: Optional[str]) -> Optional[str]:
@@ -251,8 +255,9 @@ def _shebang_interpreter(project: Project, script: str, cwd: str, path: Optional
     words = first[2:].split() if first.startswith("#!") else []
     if not words:
         return None
-    if os.path.basename(words[0]) == "env" and len(words) > 1:  # #!/usr/bin/env python3
-        return _which(project, words[-1], cwd, path)
+    if os.path.basename(words[0]) == "env":  # #!/usr/bin/env python3, #!/usr/bin/env -S python3 -u
+        program = next((word for word in words[1:] if not word.startswith("-")), None)
+        return _which(project, program, cwd, path) if program else None
     if os.path.basename(words[0]) == "sh":
         match = _SH_EXEC.search(rest)
         return match[1] if match else None

@@ -327,13 +327,22 @@ def fake_venv(tmp_path: Path, dotenv_version: str, shebang: str = "") -> Dict[st
 PIP_SH_SHEBANG = "#!/bin/sh\n'''exec' \"{venv}/bin/python\" \"$0\" \"$@\"\n' '''"  # pip's form for long paths
 
 
-@pytest.mark.parametrize("shebang", ["", PIP_SH_SHEBANG, "#!/usr/bin/env python"], ids=["#!python", "#!/bin/sh", "env"])
+@pytest.mark.parametrize("shebang", ["", PIP_SH_SHEBANG, "#!/usr/bin/env python", "#!/usr/bin/env -S python -u"],
+                         ids=["#!python", "#!/bin/sh", "env", "env -S"])
 def test_the_python_dotenv_next_to_flask_is_found(tmp_path: Path, shebang: str) -> None:
     env = fake_venv(tmp_path, "1.2.1", shebang.replace("{venv}", str(tmp_path / "venv")))
     project = make(tmp_path, {}, env)
     assert _dotenv.installed_version(project, "flask", ".", env["PATH"]) == (1, 2, 1)
     assert _dotenv.installed_version(project, "python", ".", env["PATH"]) == (1, 2, 1)
     assert _dotenv.installed_version(project, "flask", ".", "/nonexistent") is None
+
+
+def test_a_shell_script_flask_tells_nothing(tmp_path: Path) -> None:
+    """pyenv's shims are bash scripts: bash's prefix says nothing about flask's python-dotenv."""
+    env = fake_venv(tmp_path, "1.2.1", "#!/usr/bin/env bash\nexec pyenv exec flask \"$@\"")
+    (tmp_path / "venv" / "bin" / "bash").write_bytes(b"")  # found on PATH, in an environment with python-dotenv
+    project = make(tmp_path, {}, env)
+    assert _dotenv.installed_version(project, "flask", ".", env["PATH"]) is None
 
 
 def test_the_python_dotenv_of_this_environment_is_found(tmp_path: Path) -> None:
