@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -321,13 +321,19 @@ def test_cache_on_a_full_file_system(tmp_path: Path, full_tmpfs: Path) -> None:
     _no_leftovers(full_tmpfs / "devlint")
 
 
-def test_damaged_cache_files_are_ignored(tmp_path: Path) -> None:
+def _cached_project(tmp_path: Path) -> Tuple[Path, Dict[Arg, Arg], List[Path]]:
+    """A project whose plan is in the cache: (root, environment, the cache's files)."""
     root = project_with_ports(tmp_path / "project", free_port())
     cache = tmp_path / "cache"
     env = base_env(tmp_path, {"XDG_CACHE_HOME": str(cache)})
     _run_twice(root, env)
     files = [p for p in cache.rglob("*") if p.is_file()]
     assert files, "the first run wrote no cache: nothing to damage"
+    return root, env, files
+
+
+def test_damaged_cache_files_are_ignored(tmp_path: Path) -> None:
+    root, env, files = _cached_project(tmp_path)
     for junk in (b"", b"\x00" * 64, b"\xff" * 4096, os.urandom(512), files[0].read_bytes()[:20]):
         for path in files:
             path.write_bytes(junk)
@@ -345,12 +351,7 @@ PEAK_RSS = (
 
 @pytest.mark.parametrize("junk", [HUGE_TUPLE, b"devlint plan\n\0\0\0\0" + HUGE_TUPLE], ids=["bare", "after a header"])
 def test_a_damaged_length_in_the_cache_allocates_nothing(tmp_path: Path, junk: bytes) -> None:
-    root = project_with_ports(tmp_path / "project", free_port())
-    cache = tmp_path / "cache"
-    env = base_env(tmp_path, {"XDG_CACHE_HOME": str(cache)})
-    _run_twice(root, env)
-    files = [p for p in cache.rglob("*") if p.is_file()]
-    assert files, "the first run wrote no cache: nothing to damage"
+    root, env, files = _cached_project(tmp_path)
     for path in files:
         path.write_bytes(junk)
     command = devlint_argv("run", "--", "sh", "-c", "echo started")
