@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 Version = Tuple[int, ...]
 LATEST: Version = (1, 2, 4)  # the rules that apply when devlint cannot tell the installed release
-ESCAPES_ANYTHING = (1, 2, 3)  # and drops a leading BOM
+ESCAPES_ANYTHING = (1, 2, 3)  # a backslash in quotes escapes any character
+DROPS_BOM = (1, 2, 3)
 EMPTY_BEFORE_COMMENT = (1, 2, 4)  # `KEY= # comment`
 
 _MULTILINE_WHITESPACE = re.compile(r"\s*", re.MULTILINE)

@@ -331,7 +331,7 @@ def read_dotenv(
     if text is None:
         return result
     values, lines, skipped = _dotenv.values(text, environ, version=version)
-    if version < _dotenv.ESCAPES_ANYTHING and _starts_with_bom(full) and values:
+    if version < _dotenv.DROPS_BOM and _starts_with_bom(full) and values:
         first = next(iter(values))
         bommed = "\ufeff" + first
         values = {(bommed if k == first else k): v for k, v in values.items()}
