@@ -11,8 +11,10 @@ import re
 from typing import Callable, Dict, List, Optional, Sequence
 
 from devlint import culprits
-from devlint.model import Endpoint, Explanation, Finding, Listener, Service, Severity, Snapshot, Upstream
-from devlint.verdict import CLEAR, HELD, LOOPBACKS, WILDCARDS, Verdict, judge, normalise, suggest_port
+from devlint.addresses import is_local
+from devlint.model import Endpoint, Explanation, Finding, Listener, Service, Severity, Snapshot, Upstream, Verdict
+from devlint.suggest import suggest_port
+from devlint.verdict import CLEAR, HELD, judge
 
 Explain = Callable[[Listener, Service, Endpoint, str], Optional[Explanation]]
 
@@ -36,7 +38,7 @@ def port_findings(services: Sequence[Service], snapshot: Snapshot, stack: Sequen
         if verdict.status == CLEAR:
             continue
         followers = [up for other in stack if other.name != svc.name for up in other.upstreams
-                     if up.port == endpoint.port and normalise(up.host) in ("localhost", *LOOPBACKS, *WILDCARDS)]
+                     if up.port == endpoint.port and is_local(up.host)]
         findings.append(_finding(svc, endpoint, verdict, snapshot.platform, taken, explain, followers))
     return findings
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
 
 from devlint.model import Command
 from devlint.project import Project
@@ -66,15 +66,6 @@ _CONCURRENTLY_VALUE_OPTS = {
 }
 _UV_VALUE_OPTS = {"--with", "--python", "-p", "--env-file", "--package", "--extra", "--group",
                   "--directory", "--project", "--index", "--index-url", "--with-requirements"}
-_FIREBASE_VALUE_OPTS = {"--only", "--except", "--import", "--project", "-P", "--config", "-c",
-                        "--log-verbosity", "--token", "--account", "--export-on-exit",
-                        "--inspect-functions"}
-_FIREBASE_OPTIONAL_VALUE = {"--export-on-exit", "--inspect-functions"}
-# `npx <package>` runs the package's binary: the few whose binary name differs.
-_PACKAGE_BINARIES = {"@angular/cli": "ng", "firebase-tools": "firebase", "@nrwl/cli": "nx",
-                     "@nx/cli": "nx"}
-
-
 @dataclass
 class _Token:
     kind: str  # "word" or "op"
@@ -83,16 +74,28 @@ class _Token:
     end: int
 
 
+class Wrappers(Protocol):
+    """What plugins add to the reading of a command line (PluginHost implements it)."""
+
+    def package_binary(self, package: str) -> Optional[str]:
+        """The binary `npx PACKAGE` runs, when it is not named after the package."""
+
+    def inner_command(self, command: Command) -> Optional[str]:
+        """The shell text a command runs once it is up (`firebase emulators:exec TEXT`)."""
+
+
 @dataclass
 class _Context:
     project: Project
+    wrappers: Optional[Wrappers] = None
     packages: Dict[str, Optional[Tuple[str, Dict[str, str]]]] = field(default_factory=dict)
     active: List[Tuple[str, str]] = field(default_factory=list)  # scripts being expanded (cycles)
 
 
 # -- public API -----------------------------------------------------------------------
 
-def expand(argv: Sequence[str], project: Project, cwd: str = ".") -> List[Command]:
+def expand(argv: Sequence[str], project: Project, cwd: str = ".",
+           wrappers: Optional[Wrappers] = None) -> List[Command]:
     """The simple commands `argv` (typed after `devlint run --`) will start, in order.
 
     cwd is relative to project.root. Package managers' scripts are read from the
@@ -101,24 +104,18 @@ def expand(argv: Sequence[str], project: Project, cwd: str = ".") -> List[Comman
     """
     if not argv:
         return []
-    ctx = _Context(project)
+    ctx = _Context(project, wrappers)
     words = [str(word) for word in argv]
     return _simple(words, _norm(cwd), {}, _join(words), ctx, 0, None)[0]
 
 
-def expand_script(text: str, project: Project, cwd: str = ".",
-                  script: Optional[str] = None) -> List[Command]:
-    """The simple commands of one shell text (an npm script's body), from cwd."""
-    ctx = _Context(project)
-    return _shell(text, _norm(cwd), {}, ctx, 0, script)
-
-
-def scripts_commands(project: Project, cwd: str = ".") -> Dict[str, List[Command]]:
+def scripts_commands(project: Project, cwd: str = ".",
+                     wrappers: Optional[Wrappers] = None) -> Dict[str, List[Command]]:
     """Every script of the package.json in cwd, expanded: for `devlint init` and zero-config.
 
     A missing or broken package.json gives an empty mapping, never an exception.
     """
-    ctx = _Context(project)
+    ctx = _Context(project, wrappers)
     found = _package(ctx, _norm(cwd))
     if found is None:
         return {}
@@ -126,29 +123,6 @@ def scripts_commands(project: Project, cwd: str = ".") -> Dict[str, List[Command
     result: Dict[str, List[Command]] = {}
     for name in scripts:
         result[name] = _script(name, [], directory, {}, ctx, 0)
-    return result
-
-
-def split(text: str) -> List[List[str]]:
-    """The simple commands of a shell text as word lists (operators dropped), for callers
-    that only need the words."""
-    result: List[List[str]] = []
-    words: List[str] = []
-    skip_next = False
-    for tok in _tokenize(text):
-        if tok.kind == "word":
-            if skip_next:
-                skip_next = False
-            else:
-                words.append(tok.value)
-            continue
-        skip_next = tok.value in _REDIRECTS
-        if tok.value in _SEPARATORS or tok.value in "()":
-            if words:
-                result.append(words)
-            words = []
-    if words:
-        result.append(words)
     return result
 
 
@@ -338,7 +312,11 @@ def _simple(words: List[str], cwd: str, shell_env: Dict[str, str], text: str, ct
     if inner is not None:
         return inner, cwd
     # Command.env holds only what the scripts set; the caller's own environment is not in it.
-    return [Command(tuple(words), cwd, env, text)], cwd
+    command = Command(tuple(words), cwd, env, text)
+    then = ctx.wrappers.inner_command(command) if ctx.wrappers is not None else None
+    if then is None:
+        return [command], cwd
+    return [command, *_shell(then, cwd, env, ctx, depth + 1, script)], cwd
 
 
 def _unwrap(program: str, args: List[str], cwd: str, env: Dict[str, str], text: str,
@@ -406,36 +384,7 @@ def _unwrap(program: str, args: List[str], cwd: str, env: Dict[str, str], text: 
         if rest and ("node_modules" in rest[0].replace("\\", "/")):
             return _simple(rest, cwd, env, text, ctx, sub, script)[0]
         return None
-    if program == "firebase":
-        return _firebase(args, cwd, env, text, ctx, sub, script)
     return None
-
-
-def _firebase(args: List[str], cwd: str, env: Dict[str, str], text: str, ctx: _Context,
-              depth: int, script: Optional[str]) -> Optional[List[Command]]:
-    """`firebase emulators:exec SCRIPT` runs SCRIPT in a shell once the emulators are up:
-    the firebase command itself, then SCRIPT's commands."""
-    if "emulators:exec" not in args:
-        return None
-    own = Command(("firebase", *args), cwd, dict(env), text)
-    i = args.index("emulators:exec") + 1
-    inner: Optional[str] = None
-    while i < len(args):
-        word = args[i]
-        if word == "--":
-            inner = " ".join(args[i + 1:]) or None
-            break
-        if word.startswith("-"):
-            takes = "=" not in word and word in _FIREBASE_VALUE_OPTS and i + 1 < len(args)
-            if takes and (word not in _FIREBASE_OPTIONAL_VALUE or not args[i + 1].startswith("-")):
-                i += 1
-            i += 1
-            continue
-        inner = word
-        break
-    if inner is None:
-        return [own]
-    return [own, *_shell(inner, cwd, env, ctx, depth, script)]
 
 
 # -- package managers -----------------------------------------------------------------
@@ -459,19 +408,20 @@ def _exec_package(args: List[str], cwd: str, env: Dict[str, str], text: str, ctx
         rest.pop(0)
     if not rest:
         return []
-    rest[0] = _binary_of(rest[0])
+    rest[0] = _binary_of(rest[0], ctx.wrappers)
     return _simple(rest, cwd, env, text, ctx, depth, None)[0]
 
 
-def _binary_of(spec: str) -> str:
-    """`@angular/cli@17` → ng, `firebase-tools@latest` → firebase, `vite@5` → vite."""
+def _binary_of(spec: str, wrappers: Optional[Wrappers]) -> str:
+    """`@angular/cli@17` → ng (when a plugin says so), `vite@5` → vite, `@scope/x` → x."""
     if spec.startswith((".", "/")) or "\\" in spec:
         return spec  # a path, not a package spec
     name = spec
     at = spec.find("@", 1)
     if at > 0:
         name = spec[:at]
-    return _PACKAGE_BINARIES.get(name, name.rsplit("/", 1)[-1] if name.startswith("@") else name)
+    known = wrappers.package_binary(name) if wrappers is not None else None
+    return known or (name.rsplit("/", 1)[-1] if name.startswith("@") else name)
 
 
 def _npm(args: List[str], cwd: str, env: Dict[str, str], text: str, ctx: _Context,

@@ -49,7 +49,7 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
-class Warning_:
+class ConfigWarning:
     file: str
     line: Optional[int]
     key: str
@@ -68,11 +68,7 @@ class Config:
     reason: str
     services: Tuple[Service, ...] = ()
     disable_plugins: Tuple[str, ...] = ()
-    warnings: List[Warning_] = field(default_factory=list)
-
-    @property
-    def root(self) -> Optional[Path]:
-        return self.path.parent if self.path else None
+    warnings: List[ConfigWarning] = field(default_factory=list)
 
 
 # -- discovery -----------------------------------------------------------------
@@ -133,11 +129,27 @@ def _present(path: str, shown: Optional[str] = None) -> bool:
 
 
 def _has_tool_table(pyproject: str) -> bool:
+    """Whether a pyproject.toml has a [tool.devlint] table: parsed, not grepped (a comment or a
+    string that mentions the table is not one). Files that never mention "devlint" are not
+    parsed at all, which keeps tomllib off the path of projects configured elsewhere. A file
+    that mentions it but is not valid TOML is an error (file:line), not an absence."""
+    from devlint.project import MAX_FILE_BYTES
+
     try:
         with open(pyproject, "rb") as handle:
-            return b"[tool.devlint" in handle.read()
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ConfigError(pyproject, f"cannot be read ({exc.strerror or exc})") from None
+    if b"devlint" not in data:
+        return False
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(pyproject, f"is larger than {MAX_FILE_BYTES} bytes; devlint reads files up to that size")
+    try:
+        text = decode_text(data)
+    except NotText as exc:
+        raise ConfigError(pyproject, "is not valid UTF-8 text", line=exc.line) from None
+    tool = parse_toml(text, pyproject).get("tool")
+    return isinstance(tool, dict) and "devlint" in tool
 
 
 # -- loading -----------------------------------------------------------------------
@@ -218,7 +230,7 @@ class _Checker:
                  strict: bool) -> None:
         self.text, self.shown, self.prefix = text, shown, prefix
         self.kinds, self.strict = kinds, strict
-        self.warnings: List[Warning_] = []
+        self.warnings: List[ConfigWarning] = []
 
     def fail(self, path: Sequence[str], message: str) -> ConfigError:
         full = (*self.prefix, *path)
@@ -234,7 +246,7 @@ class _Checker:
         if self.strict:
             raise self.fail(path, message)
         full = (*self.prefix, *path)
-        self.warnings.append(Warning_(self.shown, find_line(self.text, full), ".".join(full), message))
+        self.warnings.append(ConfigWarning(self.shown, find_line(self.text, full), ".".join(full), message))
 
     def top(self, table: Mapping[str, Any]) -> Tuple[Tuple[Service, ...], Tuple[str, ...]]:
         for key in table:

@@ -16,9 +16,9 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 from devlint.model import Command, Service, Source
 from devlint.project import Project
@@ -38,10 +38,12 @@ class Found:
     folder: str  # relative to the working directory, "." for itself
     command: Optional[Command] = None  # the script's command, when found in package.json
     script: str = ""  # "package.json scripts.start"
+    settings: Mapping[str, Any] = field(default_factory=dict)  # extra keys to write (plain values)
 
 
 def discover_services(cwd: Path, env: Mapping[str, str], disabled: Tuple[str, ...] = ()) -> List[Found]:
-    """Every service in cwd and its direct sub-folders, one per (kind, folder)."""
+    """Every service in cwd and its direct sub-folders, one per (kind, folder), with the
+    extra keys its plugin wants written (devlint_init_settings)."""
     from devlint.manager import PluginHost, disabled_from
 
     host = PluginHost(disabled_from(env, disabled))
@@ -53,7 +55,8 @@ def discover_services(cwd: Path, env: Mapping[str, str], disabled: Tuple[str, ..
         project = Project(cwd / folder, env=env)
         found.extend(_from_scripts(host, project, folder))
         found.extend(Found(svc, folder) for svc in host.detect_services(project))
-    return _dedupe(found)
+    return [replace(item, settings=host.init_settings(item.service, item.command is not None))
+            for item in _dedupe(found)]
 
 
 def _from_scripts(host: PluginHost, project: Project, folder: str) -> List[Found]:
@@ -61,7 +64,7 @@ def _from_scripts(host: PluginHost, project: Project, folder: str) -> List[Found
 
     found: List[Found] = []
     try:
-        scripts = scripts_commands(project)
+        scripts = scripts_commands(project, wrappers=host)
     except Exception:  # a broken package.json is `check`'s business, not init's
         return found
     for name, commands in scripts.items():
@@ -118,8 +121,8 @@ def render(found: List[Found]) -> str:
             env = [f"{key}={value}" for key, value in item.command.env.items()]
             lines.append(f"command = {_string(' '.join(shlex.quote(w) for w in [*env, *item.command.argv]))}"
                          f"  # from {item.script}")
-        for key, value in _kind_settings(svc, item.command is not None).items():
-            lines.append(f"{key} = {value}")
+        for key, value in item.settings.items():
+            lines.append(f"{key} = {_value(value)}")
         for ep in svc.endpoints:
             host = f"[{ep.host}]" if ":" in ep.host else ep.host
             lines.append(f"# {ep.name}: {host}:{ep.port}  (port: {_shown(ep.port_source, folder)}; "
@@ -132,16 +135,6 @@ def render(found: List[Found]) -> str:
     return "\n".join(lines)
 
 
-def _kind_settings(svc: Service, has_command: bool) -> Dict[str, str]:
-    """Per-kind keys worth writing down: the project `firebase emulators:start` is told
-    (a script's `--project` already says it)."""
-    settings: Dict[str, str] = {}
-    project = svc.details.get("project") if svc.kind == "firebase" and not has_command else None
-    if isinstance(project, str) and project:
-        settings["project"] = _string(project)
-    return settings
-
-
 def _shown(source: Source, folder: str) -> str:
     """A source as seen from the working directory (backend/.flaskenv:2, not .flaskenv:2)."""
     if source.kind == "file" and folder != "." and not os.path.isabs(source.where):
@@ -151,6 +144,17 @@ def _shown(source: Source, folder: str) -> str:
 
 def _join(folder: str, name: str) -> str:
     return name if folder in (".", "") else f"{folder}/{name}"
+
+
+def _value(value: Any) -> str:
+    """A plain value as TOML: strings, numbers, booleans, lists of those."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    return _string(str(value))
 
 
 def _string(text: str) -> str:

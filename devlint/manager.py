@@ -12,7 +12,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from devlint.model import Command, Endpoint, Explanation, Finding, Listener, Service
+from devlint.model import Command, Endpoint, Explanation, Finding, Listener, Rule, Service
 from devlint.project import Project
 
 ENTRY_POINT_GROUP = "devlint"
@@ -41,6 +41,14 @@ def disabled_from(env: Mapping[str, str], flags: Sequence[str], config: Sequence
 
 
 class PluginHost:
+    """The loaded plugins, and one typed method per hook.
+
+    disabled: plugin names not to load (``-p no:NAME``, DEVLINT_DISABLE_PLUGINS, the config's
+    ``disable_plugins``). Raises PluginError when a plugin fails to import. Per-service hooks
+    go to the plugin that owns the service's kind and to plugins that own no kind (see
+    hookspecs.py); ``infos`` describes each loaded plugin for ``devlint plugins``.
+    """
+
     def __init__(self, disabled: Iterable[str] = ()) -> None:
         import pluggy
 
@@ -52,6 +60,8 @@ class PluginHost:
         self.infos: List[PluginInfo] = []
         self._load()
         self.pm.check_pending()
+        self._owners: Optional[Dict[str, str]] = None  # kind → plugin name
+        self._callers: Dict[Tuple[str, str], Any] = {}
 
     # -- loading -----------------------------------------------------------------
     def _load(self) -> None:
@@ -86,11 +96,48 @@ class PluginHost:
         return self.pm.hook
 
     def service_kinds(self) -> Dict[str, Mapping[str, str]]:
+        """Every kind a plugin owns → its extra devlint.toml keys (key → help)."""
         kinds: Dict[str, Mapping[str, str]] = {}
         for result in self.hook.devlint_service_kinds():
             if result:
                 kinds.update(result)
         return kinds
+
+    def _routed(self, hook: str, kind: str) -> Any:
+        """The hook caller for a service of `kind`: its owner plus the plugins owning no kind."""
+        if self._owners is None:
+            self._owners = {}
+            for impl in self.pm.hook.devlint_service_kinds.get_hookimpls():
+                owned_kinds: Optional[Mapping[str, Any]] = impl.function()
+                for owned in owned_kinds or {}:
+                    self._owners.setdefault(owned, impl.plugin_name)
+        key = (hook, kind)
+        if key not in self._callers:
+            owner = self._owners.get(kind)
+            others = [self.pm.get_plugin(name) for name in set(self._owners.values()) if name != owner]
+            self._callers[key] = self.pm.subset_hook_caller(hook, remove_plugins=others)
+        return self._callers[key]
+
+    def rules(self) -> Dict[str, Rule]:
+        """Every finding code a plugin declares → its rule."""
+        return {rule.code: rule for result in self.hook.devlint_rules() if result for rule in result}
+
+    def package_binary(self, package: str) -> Optional[str]:
+        """The binary `npx PACKAGE` runs, when a plugin says it is not named after the package."""
+        if not hasattr(self, "_binaries"):
+            self._binaries: Dict[str, str] = {}
+            for result in self.hook.devlint_package_binaries():
+                self._binaries.update(result or {})
+        return self._binaries.get(package)
+
+    def inner_command(self, command: Command) -> Optional[str]:
+        """The shell text a command runs once it is up (`firebase emulators:exec TEXT`), or None."""
+        result: Optional[str] = self.hook.devlint_inner_command(command=command)
+        return result
+
+    def init_settings(self, service: Service, from_script: bool) -> Mapping[str, Any]:
+        result = self._routed("devlint_init_settings", service.kind)(service=service, from_script=from_script)
+        return result or {}
 
     def command_services(self, command: Command, project: Project) -> Optional[Sequence[Service]]:
         result: Optional[Sequence[Service]] = self.hook.devlint_command_services(command=command, project=project)
@@ -100,11 +147,12 @@ class PluginHost:
         return [svc for result in self.hook.devlint_detect_services(project=project) if result for svc in result]
 
     def resolve_service(self, service: Service, project: Project) -> Service:
-        resolved: Optional[Service] = self.hook.devlint_resolve_service(service=service, project=project)
+        resolved: Optional[Service] = self._routed("devlint_resolve_service", service.kind)(
+            service=service, project=project)
         return resolved or service
 
     def check_service(self, service: Service, project: Project) -> List[Finding]:
-        return _flatten(self.hook.devlint_check_service(service=service, project=project))
+        return _flatten(self._routed("devlint_check_service", service.kind)(service=service, project=project))
 
     def check_stack(self, services: Sequence[Service], project: Project) -> List[Finding]:
         return _flatten(self.hook.devlint_check_stack(services=services, project=project))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Tuple
+from typing import Any, Dict, Generic, Iterable, Iterator, Mapping, Optional, Tuple, TypeVar
 
 
 class Severity(enum.IntEnum):
@@ -58,6 +58,42 @@ class Source:
 
 DEFAULT = Source("default")
 
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Sourced(Generic[T]):
+    """A value as the framework will see it, where it came from, and how to change it.
+
+    fix: the edit that changes it, as text with "{port}" where a new port goes (other braces
+    doubled, since it is formatted with str.format): ".flaskenv: FLASK_RUN_PORT={port}".
+    Plugins build these while reading a framework's files; endpoints carry their port's and
+    host's sources.
+    """
+
+    value: T
+    source: Source = DEFAULT
+    fix: str = ""
+
+
+def describe(value: Any) -> str:
+    """A value from a user's file as messages name it: ``the string "5000"``, ``the number 5``,
+    ``true``, ``an object``, ``an array``; anything else by its ``str()`` (a JS expression
+    devlint could not evaluate prints as its code)."""
+    import json
+
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, str):
+        return f"the string {json.dumps(value)}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "an array"
+    return str(value)
+
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -93,12 +129,76 @@ class Upstream:
 
 @dataclass(frozen=True)
 class Finding:
+    """One problem, as the user sees it: ``severity code message`` and a hint line.
+
+    code: a rule-table code (``DL102``); every code is declared once, in the core's or a
+    plugin's ``RuleTable``, with its default severity and title. service: the service's name
+    ("" for the whole stack). hint: what to do. evidence: the facts behind it, as JSON-able
+    data for ``--format json`` (made only here, at the reporting edge). The port findings
+    (DL101 held, DL102 shadowed, DL103 held but the server moves by itself) carry:
+    ``verdict`` (clear/held/shadowed), ``endpoint``, ``port``, ``port_source``, ``binds``
+    and ``clients`` (address lists), ``lost`` (client addresses another process answers),
+    ``suggested_port`` (int or null) and ``listeners`` (one dict per socket in the way:
+    ``address``, ``port``, ``family``, ``v6only``, ``pid``, ``process``, ``cmdline``,
+    ``uid``, ``user``, ``known_as``, ``stale``). Static findings carry what their rule says
+    (usually ``file``, ``line``, ``key`` or ``port``).
+    """
+
     code: str
     severity: Severity
     message: str
     service: str = ""
     hint: str = ""
     evidence: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A finding code, declared once: its default severity and a one-line title.
+
+    The README's code tables are checked against the rule tables (tests/test_docs.py), and
+    ``anchor`` is where the code's documentation is (``README.md#dl102``).
+    """
+
+    code: str
+    severity: Severity
+    title: str
+
+    @property
+    def anchor(self) -> str:
+        return f"README.md#{self.code.lower()}"
+
+
+class RuleTable(Mapping[str, Rule]):
+    """The codes one plugin (or the core) owns, and the one way to build their findings.
+
+    ``rules("DL401", message, service=..., hint=..., evidence=...)`` makes a Finding with the
+    rule's severity; ``severity=`` overrides it where the rule says it may (a warning when
+    the server moves by itself ...). Raises KeyError for a code the table does not declare.
+    """
+
+    def __init__(self, owner: str, rules: Iterable[Rule]) -> None:
+        self.owner = owner
+        self._rules: Dict[str, Rule] = {}
+        for rule in rules:
+            if rule.code in self._rules:
+                raise ValueError(f"{owner}: {rule.code} declared twice")
+            self._rules[rule.code] = rule
+
+    def __getitem__(self, code: str) -> Rule:
+        return self._rules[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rules)
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def __call__(self, code: str, message: str, *, service: str = "", hint: str = "",
+                 evidence: Optional[Mapping[str, Any]] = None, severity: Optional[Severity] = None) -> Finding:
+        rule = self._rules[code]
+        return Finding(code, rule.severity if severity is None else severity, message, service=service,
+                       hint=hint, evidence=dict(evidence or {}))
 
 
 @dataclass(frozen=True)
@@ -142,15 +242,6 @@ class Listener:
     user: Optional[str] = None
     inode: Optional[int] = None
 
-    @property
-    def wildcard(self) -> bool:
-        return self.address in ("0.0.0.0", "::")
-
-    @property
-    def dual_stack(self) -> bool:
-        """A [::] socket that also accepts IPv4 (v6only off; Linux's default)."""
-        return self.address == "::" and self.v6only is False
-
     def where(self) -> str:
         host = f"[{self.address}]" if self.family == 6 else self.address
         return f"{host}:{self.port}"
@@ -163,6 +254,23 @@ class Listener:
             return f"a process of {who} (pid not visible)"
         name = self.process or "?"
         return f"pid {self.pid} ({name})"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer for one endpoint against one snapshot (devlint.verdict.judge).
+
+    status: "clear", "held" (the server's own bind will fail) or "shadowed" (the bind
+    succeeds, but clients reach another process). listeners: the sockets in the way. binds:
+    the addresses the server will bind; clients: the addresses its clients connect to;
+    lost: the client addresses another process answers (shadowed only).
+    """
+
+    status: str
+    listeners: Tuple[Listener, ...] = ()
+    binds: Tuple[str, ...] = ()
+    clients: Tuple[str, ...] = ()
+    lost: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

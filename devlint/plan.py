@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from devlint.config import Config, ConfigError, Warning_, discover, load
+from devlint.config import Config, ConfigError, ConfigWarning, discover, load
 from devlint.model import Finding, Service
 from devlint.project import FileStamp, Project, stamp
 
@@ -114,7 +114,7 @@ def _resolve(service: Service, project: Project, host: PluginHost) -> Service:
         from devlint.commands import expand
 
         argv = shlex.split(command) if isinstance(command, str) else list(command)
-        for simple in expand(argv, project, cwd=service.path):
+        for simple in expand(argv, project, cwd=service.path, wrappers=host):
             for found in host.command_services(simple, project) or ():
                 if service.kind and found.kind != service.kind:
                     continue
@@ -133,7 +133,7 @@ def _launched(request: Request, project: Project, host: PluginHost,
     cwd = os.path.relpath(request.cwd, project.root)
     assert request.argv is not None
     launched: List[Service] = []
-    for command in expand(list(request.argv), project, cwd=cwd):
+    for command in expand(list(request.argv), project, cwd=cwd, wrappers=host):
         launched.extend(host.command_services(command, project) or ())
     result = list(services)
     names: List[str] = []
@@ -177,4 +177,4 @@ def _unknown_service(name: str, known: Iterable[str], config: Config) -> str:
     return message + (f" (services: {', '.join(sorted(known))})" if known else "")
 
 
-__all__ = ["ConfigError", "Plan", "Request", "UsageError", "Warning_", "build"]
+__all__ = ["ConfigError", "ConfigWarning", "Plan", "Request", "UsageError", "build"]

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from devlint import culprits
+from devlint.addresses import is_address, plain
 from devlint.model import Endpoint, Finding, Listener, Service, Severity
-from devlint.verdict import bind_addresses, client_addresses, is_address, normalise
+from devlint.verdict import bind_addresses, client_addresses
 
 TIMEOUT = 1.5
 MAX_RESPONSE = 64 * 1024
@@ -135,7 +136,7 @@ def probe_endpoint(endpoint: Endpoint, origin: str, path: str = "/") -> List[Ans
     """Every address the endpoint's clients use: both loopbacks for a local server, else
     the configured host's own addresses. Nothing else is ever contacted."""
     addresses = client_addresses(endpoint, bind_addresses(endpoint))
-    host = endpoint.host if endpoint.host and not is_address(normalise(endpoint.host)) else ""
+    host = endpoint.host if endpoint.host and not is_address(plain(endpoint.host)) else ""
     return [probe_address(address, endpoint.port, origin, path, host=host) for address in addresses]
 
 

@@ -111,6 +111,11 @@ def devlint_service_kinds() -> Mapping[str, Mapping[str, str]]:
 
 
 @hookimpl
+def devlint_package_binaries() -> Mapping[str, str]:
+    return {"@angular/cli": "ng", "@nrwl/cli": "nx", "@nx/cli": "nx"}
+
+
+@hookimpl
 def devlint_command_services(command: Command, project: Project) -> Optional[Sequence[Service]]:
     args = parse_command(command.argv)
     if args is None:
@@ -870,7 +875,8 @@ def _port_value(setting: Setting, service: str, findings: List[Finding]) -> Opti
 def _origin(scheme: str, host: str, port: int) -> str:
     """The URL a browser loads the app from: what ng serve prints (a wildcard bind is opened
     as localhost)."""
-    from devlint.verdict import WILDCARDS, normalise
+    from devlint.addresses import WILDCARDS
+    from devlint.addresses import plain as normalise
 
     address = normalise(host)
     if address in WILDCARDS or address == "":
@@ -932,7 +938,8 @@ def resolve_configured(service: Service, project: Project) -> Service:
 
 def check(service: Service) -> Iterable[Finding]:
     """A proxy target that is the dev server itself: every proxied request comes back in."""
-    from devlint.verdict import LOOPBACKS, WILDCARDS, normalise
+    from devlint.addresses import LOOPBACKS, WILDCARDS
+    from devlint.addresses import plain as normalise
 
     own = {ep.port for ep in service.endpoints}
     for upstream in service.upstreams:

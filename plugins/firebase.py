@@ -104,6 +104,7 @@ DESCRIPTIONS = {
 # Command-line flags of emulators:start / emulators:exec that take a value.
 _VALUE_FLAGS = (
     "--only",
+    "--except",
     "--project",
     "-P",
     "--config",
@@ -852,6 +853,27 @@ def parse_command(argv: Sequence[str]) -> Optional[Launch]:
     return launch
 
 
+def exec_script(argv: Sequence[str]) -> Optional[str]:
+    """The script of `firebase emulators:exec [flags] SCRIPT` (firebase-tools runs it in a shell
+    once the emulators are up), or None for any other command or when no script is given."""
+    if not argv or not is_firebase(argv[0]) or "emulators:exec" not in argv:
+        return None
+    words = list(argv)
+    i = words.index("emulators:exec") + 1
+    while i < len(words):
+        word = words[i]
+        if word == "--":
+            return " ".join(words[i + 1:]) or None
+        if word.startswith("-"):
+            takes = "=" not in word and word in (*_VALUE_FLAGS, *_OPTIONAL_VALUE_FLAGS) and i + 1 < len(words)
+            if takes and (word not in _OPTIONAL_VALUE_FLAGS or not words[i + 1].startswith("-")):
+                i += 1
+            i += 1
+            continue
+        return word
+    return None
+
+
 def _settings_launch(service: Service) -> Tuple[Launch, List[Finding]]:
     """devlint.toml keys of a firebase service → a Launch (types checked here: the core
     validates only its own keys)."""
@@ -911,6 +933,25 @@ def devlint_service_kinds() -> Mapping[str, Mapping[str, str]]:
             "(default: firebase.json in the service's path)",
         }
     }
+
+
+@hookimpl
+def devlint_package_binaries() -> Mapping[str, str]:
+    return {"firebase-tools": "firebase"}
+
+
+@hookimpl
+def devlint_inner_command(command: Command) -> Optional[str]:
+    return exec_script(command.argv)
+
+
+@hookimpl
+def devlint_init_settings(service: Service, from_script: bool) -> Optional[Mapping[str, Any]]:
+    """The project id `firebase emulators:start` is told (a script's --project already says it)."""
+    project = service.details.get("project")
+    if from_script or not isinstance(project, str) or not project:
+        return None
+    return {"project": project}
 
 
 @hookimpl

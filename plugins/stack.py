@@ -11,9 +11,9 @@ import re
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from devlint import hookimpl
+from devlint.addresses import BROWSER_RESTRICTED, LOOPBACKS, WILDCARDS, family, plain, server_binds
 from devlint.model import Endpoint, Finding, Service, Severity, Upstream
 from devlint.project import Project
-from devlint.verdict import BROWSER_RESTRICTED, LOOPBACKS, WILDCARDS, bind_addresses, family, normalise
 
 LOCAL_HOSTS = ("localhost", *LOOPBACKS, *WILDCARDS)
 
@@ -71,7 +71,7 @@ def _ports_of(service: Service) -> str:
 
 
 def _proxy_target(frontend: Service, upstream: Upstream, services: Sequence[Service]) -> Iterable[Finding]:
-    host = normalise(upstream.host)
+    host = plain(upstream.host)
     if host not in LOCAL_HOSTS:
         return
     matches = _backends_on(upstream.port, services, frontend)
@@ -93,7 +93,7 @@ def _proxy_target(frontend: Service, upstream: Upstream, services: Sequence[Serv
     if host != "localhost":
         return
     for backend, endpoint in matches:
-        binds = bind_addresses(endpoint)
+        binds = server_binds(endpoint.host, endpoint.binds)
         families = {family(b) for b in binds}
         if not binds or any(b == "::" for b in binds) or families == {4, 6}:
             continue

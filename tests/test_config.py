@@ -173,3 +173,28 @@ def test_cli_exits_2_with_one_message_and_no_traceback(tmp_path: Path, text: str
         assert result.stderr.startswith("devlint: error in devlint.toml:")
     result = run_cli(tmp_path, "run", "--", "true")
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_pyproject_that_only_mentions_the_table_in_a_comment_is_not_the_config(tmp_path: Path) -> None:
+    """Issue 10: the bytes `[tool.devlint` in a comment made devlint choose this pyproject,
+    check "0 services" and ignore the .flaskenv beside it."""
+    from tests.runner import devlint
+
+    (tmp_path / ".git").mkdir()
+    write(tmp_path, '[project]\nname = "x"\n# see [tool.devlint] in the docs\nx = "[tool.devlint.services]"\n',
+          "pyproject.toml")
+    (tmp_path / ".flaskenv").write_text("FLASK_APP=app.py\nFLASK_RUN_PORT=5099\n", encoding="utf-8")
+    found, reason, _ = discover(tmp_path, None, {"HOME": "/nonexistent"})
+    assert found is None, reason
+    result = devlint(tmp_path, "config")
+    assert result.returncode == 0, result.stderr
+    assert "config: none" in result.stdout
+    assert "5099" in result.stdout and ".flaskenv" in result.stdout
+
+
+def test_pyproject_that_mentions_devlint_but_is_not_toml_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    write(tmp_path, '[tool.devlint]\nport = \n', "pyproject.toml")
+    with pytest.raises(ConfigError) as info:
+        discover(tmp_path, None, {"HOME": "/nonexistent"})
+    assert str(info.value).startswith(f"{tmp_path / 'pyproject.toml'}:2")

@@ -225,7 +225,7 @@ def _services(folder: Path, package: Path, sibling: Optional[Path] = None) -> Di
     project = Project(folder, env={})
     host = PluginHost()
     found: Dict[str, List[Tuple[Command, Service]]] = {}
-    for name, commands in scripts_commands(project).items():
+    for name, commands in scripts_commands(project, wrappers=host).items():
         found[name] = [(command, svc) for command in commands for svc in host.command_services(command, project) or ()]
     return found
 

@@ -11,10 +11,11 @@ import sys
 from pathlib import Path
 from typing import Dict, Iterator, List, Tuple
 
+from devlint.addresses import BROWSER_RESTRICTED
 from devlint.checks import port_findings
 from devlint.model import Endpoint, Service, Source, Upstream
 from devlint.sockets import scan
-from devlint.verdict import BROWSER_RESTRICTED, port_is_free, suggest_port
+from devlint.suggest import port_is_free, suggest_port
 from tests.listeners import open_listener
 from tests.runner import devlint_env
 

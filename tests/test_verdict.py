@@ -9,8 +9,10 @@ from typing import Optional
 
 import pytest
 
+from devlint.addresses import BROWSER_RESTRICTED
 from devlint.model import Endpoint, Listener
-from devlint.verdict import BROWSER_RESTRICTED, client_addresses, judge, port_is_free, suggest_port
+from devlint.suggest import port_is_free, suggest_port
+from devlint.verdict import client_addresses, judge
 from tests.listeners import free_port, open_listener
 
 PORT = 5000

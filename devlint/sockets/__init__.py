@@ -62,28 +62,6 @@ def _order(listener: Listener) -> Tuple[int, int, str, int]:
     return (listener.port, listener.family, listener.address, listener.pid or 0)
 
 
-def plain_address(address: str) -> str:
-    """The address a connection uses: brackets and zone gone, IPv4-mapped IPv6 as IPv4."""
-    address = address.strip().strip("[]").split("%", 1)[0].lower()
-    if address.startswith("::ffff:") and "." in address:
-        return address[7:]
-    return address
-
-
-def accept_rank(family: int, address: str, v6only: Optional[bool], server: str) -> int:
-    """How a listener matches a connection to `server` (plain address), in the order
-    Linux's lookup prefers: 4 exact, 3 exact via IPv4-mapped, 2 wildcard of the family,
-    1 dual-stack [::] for IPv4; 0 when it would not accept the connection."""
-    plain = plain_address(address)
-    if plain == server:
-        return 4 if family == (6 if ":" in server else 4) else 3
-    if ":" in server:
-        return 2 if plain == "::" else 0
-    if plain == "0.0.0.0":
-        return 2
-    return 1 if plain == "::" and not v6only else 0
-
-
 def owner_of_connection(local: Tuple[str, int], remote: Tuple[str, int],
                         platform: Optional[str] = None) -> Optional[Listener]:
     """The process on the server side of a TCP connection this process made.

@@ -262,10 +262,10 @@ def _still_listening(listeners: List[Listener], ports: Optional[FrozenSet[int]])
 
 def owner_of_connection(local: Tuple[str, int], remote: Tuple[str, int]) -> Optional[Listener]:
     """See devlint.sockets.owner_of_connection."""
-    from devlint.sockets import accept_rank, plain_address
+    from devlint.addresses import accept_rank, plain
 
-    client, client_port = plain_address(local[0]), int(local[1])
-    server, server_port = plain_address(remote[0]), int(remote[1])
+    client, client_port = plain(local[0]), int(local[1])
+    server, server_port = plain(remote[0]), int(remote[1])
     not_listening = ALL_STATES & ~(1 << TCP_LISTEN)
     try:
         rows = netlink_dump(not_listening, [_bc_sport_dport(server_port, client_port)])
@@ -277,7 +277,7 @@ def owner_of_connection(local: Tuple[str, int], remote: Tuple[str, int]) -> Opti
 
             return portable.owner_of_connection(local, remote)
     matches = [r for r in rows if r.port == server_port and r.remote_port == client_port
-               and plain_address(r.address) == server and plain_address(r.remote) == client
+               and plain(r.address) == server and plain(r.remote) == client
                and r.state != TCP_TIME_WAIT]
     matches.sort(key=lambda r: r.state != TCP_ESTABLISHED)
     if matches and matches[0].inode:
@@ -289,7 +289,7 @@ def owner_of_connection(local: Tuple[str, int], remote: Tuple[str, int]) -> Opti
         listening, _ = listening_rows(frozenset({server_port}))
     except Unavailable:
         return None
-    ranked = sorted(((accept_rank(r.family, r.address, r.v6only, server), r) for r in listening),
+    ranked = sorted(((accept_rank(r.address, r.family, r.v6only, server), r) for r in listening),
                     key=lambda pair: -pair[0])
     if not ranked or ranked[0][0] == 0:
         return None

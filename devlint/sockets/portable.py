@@ -14,8 +14,10 @@ v6only flag and no socket inode.
 from __future__ import annotations
 
 import socket
+import sys
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
+from devlint.addresses import canonical
 from devlint.model import Listener
 
 LISTEN = "LISTEN"
@@ -30,21 +32,6 @@ def load(module: Any = None) -> Any:
     import importlib
 
     return importlib.import_module("psutil")
-
-
-def normal_address(ip: str, family: int) -> str:
-    """psutil's address text in the form the Linux backend gives: '0.0.0.0', '::', '::1'.
-
-    IPv4-mapped IPv6 stays IPv6 text (its socket is an IPv6 one); zones are dropped.
-    """
-    text = (ip or "").strip().strip("[]").split("%", 1)[0]
-    if text in ("", "*"):
-        return "::" if family == 6 else "0.0.0.0"
-    try:
-        af = socket.AF_INET6 if family == 6 else socket.AF_INET
-        return socket.inet_ntop(af, socket.inet_pton(af, text))
-    except (OSError, ValueError):
-        return text.lower()
 
 
 def _family(conn: Any) -> int:
@@ -104,7 +91,7 @@ def _listener(conn: Any, pid: Optional[int], owner: Owner) -> Optional[Listener]
         return None
     family = _family(conn)
     name, cmdline, uid, user = owner
-    return Listener(normal_address(laddr[0], family), laddr[1], family, v6only=None, pid=pid,
+    return Listener(canonical(laddr[0], family), laddr[1], family, v6only=None, pid=pid,
                     process=name, cmdline=cmdline, uid=uid, user=user)
 
 
@@ -190,11 +177,11 @@ def owner_of_connection(local: Tuple[str, int], remote: Tuple[str, int],
                         module: Any = None) -> Optional[Listener]:
     """See devlint.sockets.owner_of_connection: the server side of our connection, or the
     listener that would have accepted it; None when neither is visible."""
-    from devlint.sockets import accept_rank, plain_address
+    from devlint.addresses import accept_rank, plain
 
     ps = load(module)
-    client, client_port = plain_address(local[0]), int(local[1])
-    server, server_port = plain_address(remote[0]), int(remote[1])
+    client, client_port = plain(local[0]), int(local[1])
+    server, server_port = plain(remote[0]), int(remote[1])
     cache: Dict[int, Owner] = {}
     best: Optional[Tuple[int, Any, Optional[int], Optional[Owner]]] = None
     for conn, pid, owner in _all_connections(ps):
@@ -202,9 +189,9 @@ def owner_of_connection(local: Tuple[str, int], remote: Tuple[str, int],
         if laddr is None or laddr[1] != server_port:
             continue
         if conn.status == LISTEN:
-            rank = accept_rank(_family(conn), laddr[0], None, server)
+            rank = accept_rank(laddr[0], _family(conn), None, server, sys.platform)
         elif (raddr is not None and conn.status not in _LATE_STATES and raddr[1] == client_port
-              and plain_address(raddr[0]) == client and plain_address(laddr[0]) == server):
+              and plain(raddr[0]) == client and plain(laddr[0]) == server):
             rank = 10  # the accepted socket itself beats any listener
         else:
             continue

@@ -1,0 +1,46 @@
+"""Port suggestion: the nearest port a server can move to, found with real bind probes.
+
+Kept apart from the pure rules in verdict.py because it touches the machine: each candidate
+is checked by binding it (without SO_REUSEADDR, so wildcards and dual-stack sockets count),
+on both loopback addresses and the server's own bind addresses.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from devlint.addresses import BROWSER_RESTRICTED, LOOPBACKS, family
+
+
+def port_is_free(port: int, addresses: Sequence[str] = LOOPBACKS) -> bool:
+    """True when nothing listens on port at any of these addresses (a bind probe,
+    without SO_REUSEADDR, so wildcards and dual-stack sockets count too)."""
+    import socket
+
+    for address in addresses:
+        fam = socket.AF_INET6 if family(address) == 6 else socket.AF_INET
+        try:
+            with socket.socket(fam, socket.SOCK_STREAM) as probe:
+                if fam == socket.AF_INET6:
+                    probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                probe.bind((address, port))
+        except OSError as exc:
+            import errno
+
+            if exc.errno == errno.EADDRNOTAVAIL and address == "::1":
+                continue  # no IPv6 on this machine: nobody can listen there either
+            return False
+    return True
+
+
+def suggest_port(port: int, taken: Sequence[int] = (), binds: Sequence[str] = (),
+                 limit: int = 200) -> Optional[int]:
+    """The nearest port above `port` that is free on both loopback addresses (and the
+    server's own bind addresses), not used by the stack, and not refused by browsers."""
+    addresses = tuple(dict.fromkeys((*LOOPBACKS, *binds)))
+    for candidate in range(port + 1, min(port + limit, 65535) + 1):
+        if candidate in taken or candidate in BROWSER_RESTRICTED:
+            continue
+        if port_is_free(candidate, addresses):
+            return candidate
+    return None
