@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, cast
 
 from devlint.model import Command, Endpoint, Explanation, Finding, Listener, Rule, Service
 from devlint.project import Project
@@ -108,7 +108,7 @@ class PluginHost:
         if self._owners is None:
             self._owners = {}
             for impl in self.pm.hook.devlint_service_kinds.get_hookimpls():
-                owned_kinds: Optional[Mapping[str, Any]] = impl.function()
+                owned_kinds = cast(Optional[Mapping[str, Any]], impl.function())
                 for owned in owned_kinds or {}:
                     self._owners.setdefault(owned, impl.plugin_name)
         key = (hook, kind)
