@@ -16,7 +16,13 @@ from devlint.model import Command, Endpoint, Explanation, Finding, Listener, Rul
 from devlint.project import Project
 
 ENTRY_POINT_GROUP = "devlint"
-BUILTINS = ("flask", "firebase", "angular", "stack")
+# name → module of the built-in plugins, as pyproject.toml registers them
+BUILTINS = {
+    "flask": "devlint_plugins.flask.hooks",
+    "firebase": "devlint_plugins.firebase.hooks",
+    "angular": "devlint_plugins.angular.hooks",
+    "stack": "devlint_plugins.stack",
+}
 
 
 class PluginError(Exception):
@@ -71,9 +77,9 @@ class PluginHost:
                 continue
             seen.add(name)
             self._register(name, module, dist, version)
-        for name in BUILTINS:  # running from a source tree without installed metadata
+        for name, module in BUILTINS.items():  # running from a source tree without installed metadata
             if name not in seen:
-                self._register(name, f"devlint_plugins.{name}", "devlint", _own_version())
+                self._register(name, module, "devlint", _own_version())
 
     def _register(self, name: str, module_name: str, dist: str, version: str) -> None:
         if name in self.disabled:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
-from devlint_plugins import angular as plugin
+from devlint_plugins.angular import hooks as plugin
 
 from devlint.commands import scripts_commands
 from devlint.manager import PluginHost

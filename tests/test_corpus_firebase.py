@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import pytest
-from devlint_plugins import firebase
+from devlint_plugins.firebase import hooks as firebase
 
 from devlint.model import Command, Service, Severity
 from devlint.project import Project

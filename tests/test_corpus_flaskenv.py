@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import pytest
-from devlint_plugins import _dotenv
-from devlint_plugins.flask import service_for_command
+from devlint_plugins.flask import _dotenv
+from devlint_plugins.flask.hooks import service_for_command
 
 from devlint.model import Command
 from devlint.project import Project

@@ -12,7 +12,7 @@ ROW = re.compile(r"^\| (DL\d{3}) \| (error|warning|info) \|", re.MULTILINE)
 
 
 def emitted_codes() -> set[str]:
-    sources = [*(REPO / "devlint").rglob("*.py"), *(REPO / "plugins").glob("*.py")]
+    sources = [*(REPO / "devlint").rglob("*.py"), *(REPO / "plugins").rglob("*.py")]
     return {code for path in sources for code in CODE.findall(path.read_text(encoding="utf-8"))}
 
 

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from devlint.config import ConfigError, load
-from devlint.jsonc import JsoncError, loads
+from devlint.readers.jsonc import JsoncError, loads
 from tests.fuzzing import CHEAP, FUZZ
 
 KINDS = {"flask": {"app": ""}, "firebase": {"only": ""}, "angular": {"project": ""}}

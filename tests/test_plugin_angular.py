@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import pytest
-from devlint_plugins import angular as plugin
+from devlint_plugins.angular import hooks as plugin
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Dict, Optional, Sequence
 
 import pytest
-from devlint_plugins import firebase
+from devlint_plugins.firebase import hooks as firebase
 
 from devlint.model import Command, Endpoint, Listener, Service, Severity, Source
 from devlint.project import Project

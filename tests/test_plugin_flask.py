@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import pytest
-from devlint_plugins import _dotenv
-from devlint_plugins import flask as plugin
+from devlint_plugins.flask import _dotenv
+from devlint_plugins.flask import hooks as plugin
 
 from devlint.model import Command, Endpoint, Service, Source
 from devlint.project import Project

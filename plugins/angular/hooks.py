@@ -286,7 +286,7 @@ class Workspace:
 def parse_workspace(text: str, shown: str, service: str = KIND, legacy: bool = False) -> Workspace:
     """Parse angular.json text (comments and trailing commas allowed, as the CLI's jsonc-parser
     does). Never raises: problems become findings on the result."""
-    from devlint.jsonc import JsoncError, loads
+    from devlint.readers.jsonc import JsoncError, loads
 
     ws = Workspace(shown, legacy=legacy)
     try:
@@ -994,7 +994,7 @@ def read_proxy(project: Project, relative: str, base: str, service: str = KIND,
 
 def parse_proxy_json(text: str, shown: str, service: str, read: ProxyRead,
                      builder: Optional[str] = None) -> ProxyRead:
-    from devlint.jsonc import JsoncError, loads
+    from devlint.readers.jsonc import JsoncError, loads
 
     try:
         doc = loads(text)

@@ -182,7 +182,7 @@ class FirebaseJson:
 def parse(text: str, shown: str, service: str = KIND) -> FirebaseJson:
     """Parse firebase.json text (comments and trailing commas allowed, as firebase-tools'
     own loader does). Never raises: problems become findings on the result."""
-    from devlint.jsonc import JsoncError, loads
+    from devlint.readers.jsonc import JsoncError, loads
 
     result = FirebaseJson(shown)
     try:
@@ -707,7 +707,7 @@ def _rc_project(project: Project, base: str, alias: Optional[str]) -> Tuple[Opti
         return alias, DEFAULT
     if text is None:
         return alias, DEFAULT
-    from devlint.jsonc import JsoncError, loads
+    from devlint.readers.jsonc import JsoncError, loads
 
     try:
         doc = loads(text)

@@ -1,0 +1,7 @@
+"""Shared static readers for the files of the frameworks devlint knows.
+
+Each reads text and never runs it: ``jsonc`` (JSON with comments and trailing commas, with
+line/column errors and a key path → line map: firebase.json, angular.json, proxy.conf.json),
+``js`` (a JavaScript expression reader for ``proxy.conf.js`` and JS/TS config files) and
+``dotenv`` (python-dotenv's rules, by release). Plugins import these; the core does not.
+"""

@@ -1,0 +1,1 @@
+"""devlint's built-in angular plugin (registered as devlint_plugins.angular.hooks)."""

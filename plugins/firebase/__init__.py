@@ -1,0 +1,1 @@
+"""devlint's built-in firebase plugin (registered as devlint_plugins.firebase.hooks)."""

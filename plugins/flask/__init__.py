@@ -1,0 +1,1 @@
+"""devlint's built-in flask plugin (registered as devlint_plugins.flask.hooks)."""
