@@ -43,7 +43,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 GNU_TIME = "/usr/bin/time"
@@ -269,18 +269,19 @@ def verdict(value: float, limit: float) -> str:
     return f"≤ {limit:g}x — {'**met**' if value <= limit else '**not met**'}"
 
 
-def main() -> None:
+def options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a quick look, noisier)")
     parser.add_argument("--runs", type=int, default=0, help="repetitions of each launch contender")
     parser.add_argument("--devlint", type=Path, help="measure this devlint console script instead of a fresh install")
     parser.add_argument("--counts", default="10,1000,10000", help="extra listeners for the scan rows")
     parser.add_argument("--json", metavar="FILE", help="also write the raw numbers here")
-    args = parser.parse_args()
-    runs = args.runs or (12 if args.quick else 40)
-    scan_runs = max(5, runs // 3)
-    rss_runs = 3 if args.quick else 5
-    counts = [int(c) for c in args.counts.split(",") if c]
+    return parser.parse_args()
+
+
+def check_tools() -> bool:
+    """Say which measuring tools are missing; fit PER_HOLDER to the fd limit. Returns whether
+    GNU time is there (peak RSS)."""
     missing = [tool for tool in ("ss", "lsof") if shutil.which(tool) is None]
     if missing:
         print(f"note: {', '.join(missing)} not installed (apt-get install iproute2 lsof); those columns stay empty",
@@ -292,90 +293,102 @@ def main() -> None:
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY:
         PER_HOLDER = max(100, min(PER_HOLDER, hard - 64))  # each helper raises its soft limit to this
+    return have_time
 
-    with tempfile.TemporaryDirectory(prefix="devlint-bench-") as tmp:
-        work = Path(tmp)
-        started = time.time()
-        if args.devlint:
-            devlint = args.devlint.resolve()
-            measured = f"`{devlint}` (given with --devlint)"
-        else:
-            print("installing devlint into a fresh venv (pip install .) ...", file=sys.stderr)
-            devlint = install(work / "venv")
-            measured = "a regular `pip install .` into a fresh venv (not editable)"
-        python = interpreter_of(devlint)
-        version = python_version(python)
-        about = machine(python, version)
-        stack = work / "stack"
-        stack.mkdir()
-        ports = make_stack(stack)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DEVLINT_", "PYTHON"))}
-        env.update(XDG_CACHE_HOME=str(work / "cache"), NO_COLOR="1")
-        cold_env = {**env, "DEVLINT_NO_CACHE": "1"}
-        config = subprocess.run([str(devlint), "config"], cwd=stack, env=cold_env, capture_output=True, text=True)
-        check = subprocess.run([str(devlint), "check"], cwd=stack, env=cold_env, capture_output=True, text=True)
-        if check.returncode != 0 or "warning" in check.stdout:
-            raise SystemExit(f"the bench stack is not clear:\n{config.stdout}{check.stdout}{check.stderr}")
-        summary = check.stdout.strip().splitlines()[-1]
-        print(f"stack: {summary}", file=sys.stderr)
 
-        toml = stack / "devlint.toml"
-        edits = [0]
+def devlint_to_measure(given: Optional[Path], work: Path) -> Tuple[Path, str]:
+    """The console script to measure (given, or a fresh install) and how it was obtained."""
+    if given:
+        devlint = given.resolve()
+        return devlint, f"`{devlint}` (given with --devlint)"
+    print("installing devlint into a fresh venv (pip install .) ...", file=sys.stderr)
+    return install(work / "venv"), "a regular `pip install .` into a fresh venv (not editable)"
 
-        def edit() -> None:  # what an editor's save does to the cached plan: a new mtime
-            edits[0] += 1
-            past = time.time() - 10 - edits[0] * 0.001
-            os.utime(toml, (past, past))
 
-        floor = Contender("python -c pass", [*python, "-c", "pass"])
-        toml_module = "tomllib" if tuple(map(int, version.split(".")[:2])) >= (3, 11) else "tomli"
-        deps = Contender(f'python -c "import pluggy, {toml_module}"', [*python, "-c", f"import pluggy, {toml_module}"])
-        launch = [
-            Contender("true", ["true"]),
-            floor,
-            Contender("python -I -S -c pass (bare, for reference)", [python[0], "-I", "-S", "-c", "pass"]),
-            deps,
-            Contender("devlint run -- true, cold (no cache)", [str(devlint), "run", "--", "true"], cold_env),
-            Contender("devlint run -- true, after an edit", [str(devlint), "run", "--", "true"], before=edit),
-            Contender("devlint run -- true, warm (cached)", [str(devlint), "run", "--", "true"]),
-        ]
-        print(f"launch: {runs} interleaved runs of {len(launch)} commands ...", file=sys.stderr)
-        race(launch, stack, env, runs, rss_runs if have_time else 0)
-        warm_ok = warm_path_taken(devlint, stack, env)
+def environments(work: Path) -> Tuple[Dict[str, str], Dict[str, str]]:
+    """The environment of every contender (own cache folder, no colour), and the cold one."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEVLINT_", "PYTHON"))}
+    env.update(XDG_CACHE_HOME=str(work / "cache"), NO_COLOR="1")
+    return env, {**env, "DEVLINT_NO_CACHE": "1"}
 
-        filter_ss = "( " + " or ".join(f"sport = :{p}" for p in ports) + " )"
-        scans: Dict[str, List[Contender]] = {}
-        cases = [(f"{n:,}", n, False) for n in counts]
-        if counts:  # the other answer: a port of the stack is taken, so devlint finds its owner
-            cases.append((f"{max(counts):,} + the API's port held", max(counts), True))
-        for label, count, held in cases:
-            print(f"scan: {label} extra listeners, {scan_runs} interleaved runs ...", file=sys.stderr)
-            helpers = hold(count, ports[:1] if held else ())
-            try:
-                row = [Contender("devlint check", [str(devlint), "check"], codes=(1,) if held else (0,))]
-                if shutil.which("ss"):
-                    row.append(Contender("ss -ltnp", ["ss", "-ltnpH", filter_ss]))
-                if shutil.which("lsof"):
-                    row.append(Contender("lsof", ["lsof", "-nP", "-sTCP:LISTEN", "-iTCP:" + ",".join(map(str, ports))],
-                                         codes=(0, 1)))
-                race(row, stack, env, scan_runs)
-            finally:
-                release(helpers)
-            scans[label] = row
-        elapsed = time.time() - started
 
-    lines: List[str] = []
-    out = lines.append
-    out(f"devlint {summary.split(':', 1)[-1].strip()}; measured: {measured}; "
-        f"warm path taken: {'yes' if warm_ok else '**no**'}.")
-    out("")
-    lines.extend(about)
-    out(f"- load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-        f"{runs} launch runs, {scan_runs} scan runs per contender, {elapsed:.0f} s")
-    out("- command: `python bench/run.py" + "".join(f" {a}" for a in sys.argv[1:]) + "`")
-    out("")
-    out("| launch | median | x `python -c pass` | peak RSS | x python RSS | target |")
-    out("|---|---:|---:|---:|---:|---|")
+def clear_summary(devlint: Path, stack: Path, cold_env: Mapping[str, str]) -> str:
+    """`devlint check`'s summary line for the stack; exits unless it is clear."""
+    config = subprocess.run([str(devlint), "config"], cwd=stack, env=cold_env, capture_output=True, text=True)
+    check = subprocess.run([str(devlint), "check"], cwd=stack, env=cold_env, capture_output=True, text=True)
+    if check.returncode != 0 or "warning" in check.stdout:
+        raise SystemExit(f"the bench stack is not clear:\n{config.stdout}{check.stdout}{check.stderr}")
+    summary = check.stdout.strip().splitlines()[-1]
+    print(f"stack: {summary}", file=sys.stderr)
+    return summary
+
+
+def launch_contenders(devlint: Path, python: Sequence[str], version: str, stack: Path,
+                      cold_env: Mapping[str, str]) -> Tuple[List[Contender], Contender, Contender]:
+    """The launch rows, the floor (`python -c pass`) and the cold floor (pluggy + tomllib)."""
+    toml = stack / "devlint.toml"
+    edits = [0]
+
+    def edit() -> None:  # what an editor's save does to the cached plan: a new mtime
+        edits[0] += 1
+        past = time.time() - 10 - edits[0] * 0.001
+        os.utime(toml, (past, past))
+
+    floor = Contender("python -c pass", [*python, "-c", "pass"])
+    toml_module = "tomllib" if tuple(map(int, version.split(".")[:2])) >= (3, 11) else "tomli"
+    deps = Contender(f'python -c "import pluggy, {toml_module}"', [*python, "-c", f"import pluggy, {toml_module}"])
+    launch = [
+        Contender("true", ["true"]),
+        floor,
+        Contender("python -I -S -c pass (bare, for reference)", [python[0], "-I", "-S", "-c", "pass"]),
+        deps,
+        Contender("devlint run -- true, cold (no cache)", [str(devlint), "run", "--", "true"], cold_env),
+        Contender("devlint run -- true, after an edit", [str(devlint), "run", "--", "true"], before=edit),
+        Contender("devlint run -- true, warm (cached)", [str(devlint), "run", "--", "true"]),
+    ]
+    return launch, floor, deps
+
+
+def scan_rows(devlint: Path, stack: Path, env: Mapping[str, str], ports: Sequence[int], counts: Sequence[int],
+              scan_runs: int) -> Dict[str, List[Contender]]:
+    """`devlint check` against ss and lsof with extra listeners held, then with the API's port held."""
+    filter_ss = "( " + " or ".join(f"sport = :{p}" for p in ports) + " )"
+    scans: Dict[str, List[Contender]] = {}
+    cases = [(f"{n:,}", n, False) for n in counts]
+    if counts:  # the other answer: a port of the stack is taken, so devlint finds its owner
+        cases.append((f"{max(counts):,} + the API's port held", max(counts), True))
+    for label, count, held in cases:
+        print(f"scan: {label} extra listeners, {scan_runs} interleaved runs ...", file=sys.stderr)
+        helpers = hold(count, ports[:1] if held else ())
+        try:
+            row = [Contender("devlint check", [str(devlint), "check"], codes=(1,) if held else (0,))]
+            if shutil.which("ss"):
+                row.append(Contender("ss -ltnp", ["ss", "-ltnpH", filter_ss]))
+            if shutil.which("lsof"):
+                row.append(Contender("lsof", ["lsof", "-nP", "-sTCP:LISTEN", "-iTCP:" + ",".join(map(str, ports))],
+                                     codes=(0, 1)))
+            race(row, stack, env, scan_runs)
+        finally:
+            release(helpers)
+        scans[label] = row
+    return scans
+
+
+def header(summary: str, measured: str, warm_ok: bool, about: Sequence[str], runs: int, scan_runs: int,
+           elapsed: float) -> List[str]:
+    return [f"devlint {summary.split(':', 1)[-1].strip()}; measured: {measured}; "
+            f"warm path taken: {'yes' if warm_ok else '**no**'}.",
+            "",
+            *about,
+            f"- load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+            f"{runs} launch runs, {scan_runs} scan runs per contender, {elapsed:.0f} s",
+            "- command: `python bench/run.py" + "".join(f" {a}" for a in sys.argv[1:]) + "`",
+            ""]
+
+
+def launch_table(launch: Sequence[Contender], floor: Contender, deps: Contender) -> List[str]:
+    lines = ["| launch | median | x `python -c pass` | peak RSS | x python RSS | target |",
+             "|---|---:|---:|---:|---:|---|"]
     targets = {"cold (no cache)": 3.0, "after an edit": 3.0, "warm (cached)": 2.0}
     deps_ratio = deps.median_ms / floor.median_ms
     for c in launch:
@@ -388,13 +401,16 @@ def main() -> None:
             target += f"; floor {deps_ratio:.2f}x"
         if c.name.endswith("warm (cached)") and rss_ratio is not None:
             target += f"; RSS {verdict(rss_ratio, 1.5)}"
-        out(f"| `{c.name}` | {c.median_ms:.1f} ms | {ratio:.2f}x | "
-            f"{f'{rss:.1f} MiB' if rss is not None else 'n/a'} | "
-            f"{f'{rss_ratio:.2f}x' if rss_ratio is not None else ''} | {target} |")
-    out("")
-    out("| extra listeners | `devlint check` | `ss -ltnp` | `lsof -iTCP -sTCP:LISTEN` | x ss | x lsof "
-        "| target (10,000) |")
-    out("|---:|---:|---:|---:|---:|---:|---|")
+        lines.append(f"| `{c.name}` | {c.median_ms:.1f} ms | {ratio:.2f}x | "
+                     f"{f'{rss:.1f} MiB' if rss is not None else 'n/a'} | "
+                     f"{f'{rss_ratio:.2f}x' if rss_ratio is not None else ''} | {target} |")
+    return lines
+
+
+def scan_table(scans: Mapping[str, Sequence[Contender]]) -> List[str]:
+    lines = ["| extra listeners | `devlint check` | `ss -ltnp` | `lsof -iTCP -sTCP:LISTEN` | x ss | x lsof "
+             "| target (10,000) |",
+             "|---:|---:|---:|---:|---:|---:|---|"]
     for label, row in scans.items():
         mine = row[0].median_ms
         others = {c.name: c.median_ms for c in row[1:]}
@@ -404,15 +420,51 @@ def main() -> None:
             target = "; ".join(x for x in (
                 f"ss {verdict(mine / ss, 0.5)}" if ss else "",
                 f"lsof {verdict(mine / lsof, 0.2)}" if lsof else "") if x)
-        out(f"| {label} | {mine:.1f} ms | {f'{ss:.1f} ms' if ss else 'n/a'} | "
-            f"{f'{lsof:.1f} ms' if lsof else 'n/a'} | "
-            f"{f'{mine / ss:.2f}x' if ss else ''} | {f'{mine / lsof:.2f}x' if lsof else ''} | {target} |")
+        lines.append(f"| {label} | {mine:.1f} ms | {f'{ss:.1f} ms' if ss else 'n/a'} | "
+                     f"{f'{lsof:.1f} ms' if lsof else 'n/a'} | "
+                     f"{f'{mine / ss:.2f}x' if ss else ''} | {f'{mine / lsof:.2f}x' if lsof else ''} | {target} |")
+    return lines
+
+
+def write_json(path: str, launch: Sequence[Contender], scans: Mapping[str, Sequence[Contender]]) -> None:
+    Path(path).write_text(json.dumps({
+        "launch": {c.name: {"times_ms": [t * 1000 for t in c.times], "rss_kib": c.rss} for c in launch},
+        "scan": {str(n): {c.name: [t * 1000 for t in c.times] for c in row} for n, row in scans.items()},
+    }, indent=2))
+
+
+def main() -> None:
+    args = options()
+    runs = args.runs or (12 if args.quick else 40)
+    scan_runs = max(5, runs // 3)
+    rss_runs = 3 if args.quick else 5
+    counts = [int(c) for c in args.counts.split(",") if c]
+    have_time = check_tools()
+
+    with tempfile.TemporaryDirectory(prefix="devlint-bench-") as tmp:
+        work = Path(tmp)
+        started = time.time()
+        devlint, measured = devlint_to_measure(args.devlint, work)
+        python = interpreter_of(devlint)
+        version = python_version(python)
+        about = machine(python, version)
+        stack = work / "stack"
+        stack.mkdir()
+        ports = make_stack(stack)
+        env, cold_env = environments(work)
+        summary = clear_summary(devlint, stack, cold_env)
+        launch, floor, deps = launch_contenders(devlint, python, version, stack, cold_env)
+        print(f"launch: {runs} interleaved runs of {len(launch)} commands ...", file=sys.stderr)
+        race(launch, stack, env, runs, rss_runs if have_time else 0)
+        warm_ok = warm_path_taken(devlint, stack, env)
+        scans = scan_rows(devlint, stack, env, ports, counts, scan_runs)
+        elapsed = time.time() - started
+
+    lines = header(summary, measured, warm_ok, about, runs, scan_runs, elapsed)
+    lines += [*launch_table(launch, floor, deps), "", *scan_table(scans)]
     print("\n".join(lines))
     if args.json:
-        Path(args.json).write_text(json.dumps({
-            "launch": {c.name: {"times_ms": [t * 1000 for t in c.times], "rss_kib": c.rss} for c in launch},
-            "scan": {str(n): {c.name: [t * 1000 for t in c.times] for c in row} for n, row in scans.items()},
-        }, indent=2))
+        write_json(args.json, launch, scans)
 
 
 if __name__ == "__main__":

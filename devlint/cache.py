@@ -11,7 +11,8 @@ of it is unchanged, so it is never stale:
   upgrading or removing any distribution, so any plugin, changes its folder's mtime), and
   the stamp of every non-stdlib module loaded when the plan was built (devlint itself, the
   plugins, pluggy: editing an editable install's code invalidates it too);
-- what was asked: working directory, command, service names, --config, --strict, -p.
+- what was asked: the Request (invocation.py: working directory, command, service names,
+  --config, --strict, -p); its ``key()`` names the file and is recorded in it.
 
 A file changed within RACY_NS of the save is not trusted (a second write within the same
 clock tick could keep its stamp), and the plan is not saved.
@@ -25,7 +26,7 @@ and nobody else can write to it. Any failure to read or write it (full disk, rea
 home, a damaged file) just means no cache. At most MAX_FILES plans are kept.
 
 This module imports only os, sys and marshal at load time: the warm path (warm.py) asks
-it for the ports of a clear, cached plan without importing the data model.
+it for the ports of a clear, cached plan (``clear``) without importing the data model.
 """
 
 from __future__ import annotations
@@ -38,11 +39,10 @@ from devlint import __version__
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+    from typing import Any, Dict, Mapping, Optional, Tuple
 
-    from devlint.plan import Plan, Request
-
-    Parts = Tuple[str, Optional[Tuple[str, ...]], Tuple[str, ...], Optional[str], bool, Tuple[str, ...]]
+    from devlint.invocation import Key, Request
+    from devlint.plan import Plan
 
 FORMAT = 4
 MAGIC = b"devlint plan\n"
@@ -66,12 +66,8 @@ def stamp(path: str) -> Optional[Tuple[int, int, int]]:
     return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-def parts(request: Request) -> Parts:
-    return (str(request.cwd), request.argv, tuple(request.names), request.config, bool(request.strict),
-            tuple(request.plugin_flags))
-
-
-def _key(what: Parts) -> str:
+def _name(what: Key) -> str:
+    """The file's name for a request key."""
     text = "\0".join((repr(what), repr(sys.path), sys.executable))
     digest = 0xCBF29CE484222325  # FNV-1a: stable across processes, no hashlib import
     for byte in text.encode("utf-8", "surrogateescape"):
@@ -93,13 +89,14 @@ def _private(where: str) -> bool:
     return getuid is None or (st.st_uid == getuid() and not st.st_mode & 0o022)
 
 
-def read(what: Parts, env: Mapping[str, str]) -> Optional[Dict[str, Any]]:
+def read(request: Request, env: Mapping[str, str]) -> Optional[Dict[str, Any]]:
     """The stored record for this request when every input is unchanged, else None."""
     where = folder(env)
     if not _private(where):
         return None
+    what = request.key()
     try:
-        with open(os.path.join(where, _key(what)), "rb") as handle:
+        with open(os.path.join(where, _name(what)), "rb") as handle:
             data = _unpack(handle.read(MAX_BYTES + 1))
         if data["format"] != FORMAT or data["request"] != what or data["environment"] != _environment():
             return None
@@ -117,38 +114,19 @@ def read(what: Parts, env: Mapping[str, str]) -> Optional[Dict[str, Any]]:
         return None
 
 
-def clear(what: Parts, env: Mapping[str, str]) -> Optional[Tuple[Tuple[int, ...], str]]:
+def clear(request: Request, env: Mapping[str, str]) -> Optional[Tuple[Tuple[int, ...], str]]:
     """For a cached plan with no findings and no warnings: the ports to look at (if nothing
     listens on them, the run is clear) and `check`'s summary line without colour.
     None when there is no such plan."""
-    data = read(what, env)
+    data = read(request, env)
     if data is None or not isinstance(data.get("clear_ports"), tuple):
         return None
     return data["clear_ports"], data["clear_text"]
 
 
-def run_ports(command: Sequence[str], env: Mapping[str, str]) -> Optional[Tuple[int, ...]]:
-    """The ports of a plain `devlint run -- COMMAND` whose cached plan is clear, else None."""
-    cwd = _cwd()
-    found = clear((cwd, tuple(command), (), None, False, ()), env) if cwd else None
-    return found[0] if found else None
-
-
-def check_clear(env: Mapping[str, str]) -> Optional[Tuple[Tuple[int, ...], str]]:
-    """clear() for a plain `devlint check` (no services named, no options)."""
-    cwd = _cwd()
-    return clear((cwd, None, (), None, False, ()), env) if cwd else None
-
-
-def _cwd() -> Optional[str]:
-    try:
-        return os.getcwd()
-    except OSError:  # the working directory was removed: the CLI says so
-        return None
-
-
 def load(request: Request, env: Mapping[str, str]) -> Optional[Plan]:
-    data = read(parts(request), env)
+    """The cached plan for this request while every input is unchanged, else None."""
+    data = read(request, env)
     if data is None:
         return None
     try:
@@ -189,7 +167,7 @@ def save(request: Request, env: Mapping[str, str], plan: Plan) -> None:
     text = _clear_text(plan) if clear else None
     data = {
         "format": FORMAT,
-        "request": parts(request),
+        "request": request.key(),
         "environment": _environment(),
         "env": {**{name: env.get(name) for name in PLAN_ENV}, **plan.env},
         "stamps": stamps,
@@ -205,7 +183,7 @@ def save(request: Request, env: Mapping[str, str], plan: Plan) -> None:
         os.makedirs(where, mode=0o700, exist_ok=True)
         if not _private(where):
             return
-        path = os.path.join(where, _key(parts(request)))
+        path = os.path.join(where, _name(request.key()))
         temporary = f"{path}.{os.getpid()}.tmp"
         blob = _pack(data)
         if len(blob) > MAX_BYTES:
@@ -307,4 +285,4 @@ def _plan(data: Dict[str, Any]) -> Plan:
     return Plan(**fields)
 
 
-__all__ = ("check_clear", "clear", "folder", "load", "read", "run_ports", "save")
+__all__ = ("clear", "folder", "load", "read", "save")

@@ -1,26 +1,33 @@
-"""Command line: parse, run one sub-command, map every user mistake to an exit code.
+"""Command line: argparse, dispatch, what to print, and one error handler for exit codes.
 
+The work is the pipeline's (pipeline.py: request → plan → snapshot → verdicts → findings);
+here each sub-command asks it for what its options say and renders the answer (report.py).
 A clear `devlint run -- CMD` or `devlint check` on an unchanged project never gets here:
-warm.py (the console script's entry) answers it from the cached plan and one netlink query.
-Here, the run path is still kept lean: with an unchanged project it loads the cached plan,
-takes one socket snapshot and execs, without importing pluggy, tomllib or colorama.
-Everything else is imported where it is needed.
+warm.py (the console script's entry) answers it from the cached plan and one netlink query,
+and hands what that query found to ``main``. Here, the run path is still kept lean: with an
+unchanged project it loads the cached plan, takes one socket snapshot and execs, without
+importing argparse, pluggy, tomllib or colorama. Everything else is imported where it is
+needed.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, cast
 
-from devlint import __version__
-from devlint.model import ExitCode, Finding, Severity
+from devlint import __version__, pipeline
+from devlint.invocation import UsageError, end_quietly_on_sigterm, guarded, isatty, run_command, working_dir
+from devlint.model import ExitCode, Finding
 
 if TYPE_CHECKING:
     import argparse
 
-    from devlint.plan import Plan, Request
+    from devlint.checks import Explain
+    from devlint.invocation import Request, Scanned
+    from devlint.model import Listener
+    from devlint.pipeline import Checked
+    from devlint.plan import Plan
     from devlint.report import Style
 
 
@@ -90,29 +97,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Optional[Sequence[str]] = None, scanned: Optional[Scanned] = None) -> int:
+    """Run one sub-command and return the exit code. scanned: the LISTEN rows the warm
+    pre-check got from netlink (warm.py), for the pipeline's snapshot."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    _terminate_on_sigterm()
-    try:
-        return _dispatch(args_list)
-    except KeyboardInterrupt:
-        print("devlint: interrupted", file=sys.stderr)
-        return int(ExitCode.INTERRUPTED)
-    except _Terminated:
-        return int(ExitCode.TERMINATED)
-    except Exception as exc:  # user mistakes become one clear message and exit 2
-        code, message = _classify(exc)
-        if message is None:
-            raise
-        print(f"devlint: {message}", file=sys.stderr)
-        return code
+    end_quietly_on_sigterm()
+    return guarded(lambda: _dispatch(args_list, os.environ, scanned), _classify)
 
 
 def _classify(exc: Exception) -> Tuple[int, Optional[str]]:
+    """The one error handler: a user's mistake → (exit code, message); (0, None): a bug."""
     from devlint.config import ConfigError
     from devlint.launch import LaunchError
     from devlint.manager import PluginError
-    from devlint.plan import UsageError
 
     if isinstance(exc, ConfigError):
         return int(ExitCode.USAGE), f"error in {exc}"
@@ -123,27 +120,11 @@ def _classify(exc: Exception) -> Tuple[int, Optional[str]]:
     return 0, None
 
 
-class _Terminated(BaseException):
-    pass
-
-
-def _terminate_on_sigterm() -> None:
-    """SIGTERM during checks ends devlint quietly with 143 (128+15), as a shell would report.
-    Left alone when the caller ignores SIGTERM, so the command inherits that."""
-    import _signal as signal  # type: ignore[import-not-found]  # signal.py builds enums (≈ 0.5 ms)
-
-    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-        def handler(signum: int, frame: Any) -> None:
-            raise _Terminated()
-
-        signal.signal(signal.SIGTERM, handler)
-
-
 def _plain_run(argv: List[str]) -> Optional[argparse.Namespace]:
-    """What the parser makes of `run -- CMD`, the form warm.py reads, without argparse (with
-    what it imports and builds, ≈ 5-7 ms of a cold run); None for any other form. Nothing
-    after `--` is an option, so these are the parser's defaults (tests/test_cold.py)."""
-    if len(argv) < 3 or argv[0] != "run" or argv[1] != "--":
+    """What the parser makes of `run -- CMD` (invocation.run_command, the form warm.py
+    answers), without argparse (with what it imports and builds, ≈ 5-7 ms of a cold run);
+    None for any other form. These are the parser's defaults (tests/test_cold.py)."""
+    if run_command(argv) is None:
         return None
     from types import SimpleNamespace
 
@@ -152,92 +133,32 @@ def _plain_run(argv: List[str]) -> Optional[argparse.Namespace]:
     return cast("argparse.Namespace", args)  # the same attributes, and handlers only read them
 
 
-def _dispatch(argv: List[str]) -> int:
-    env = os.environ
-    plain = _plain_run(argv)
-    if plain is not None:
-        return cmd_run(plain, env)
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if args.action is None:
-        parser.print_help(sys.stderr)
-        return int(ExitCode.USAGE)
+def _dispatch(argv: List[str], env: Mapping[str, str], scanned: Optional[Scanned]) -> int:
+    args = _plain_run(argv)
+    if args is None:
+        parser = _parser()
+        args = parser.parse_args(argv)
+        if args.action is None:
+            parser.print_help(sys.stderr)
+            return int(ExitCode.USAGE)
+    if args.action == "run":
+        return cmd_run(args, env, scanned)
+    if args.action == "check":
+        return cmd_check(args, env, scanned)
     handler: Callable[[argparse.Namespace, Mapping[str, str]], int] = {
-        "run": cmd_run, "check": cmd_check, "who": cmd_who, "config": cmd_config, "plugins": cmd_plugins,
-        "probe": cmd_probe, "init": cmd_init,
+        "who": cmd_who, "config": cmd_config, "plugins": cmd_plugins, "probe": cmd_probe, "init": cmd_init,
     }[args.action]
     return handler(args, env)
 
 
-# -- planning ------------------------------------------------------------------------
+# -- the pipeline, as the options ask for it -------------------------------------------
 
-def _cwd() -> Path:
-    try:
-        return Path(os.getcwd())
-    except OSError as exc:
-        from devlint.plan import UsageError
-
-        raise UsageError(f"the working directory cannot be read ({exc.strerror or exc}); cd to a folder "
-                         "that exists") from None
+def _request(args: argparse.Namespace, argv: Optional[Sequence[str]] = None, names: Sequence[str] = ()) -> Request:
+    return pipeline.request(argv, names, args.config, args.strict, args.plugin_flags)
 
 
-def _request(args: argparse.Namespace, argv: Optional[Tuple[str, ...]] = None,
-             names: Sequence[str] = ()) -> Request:
-    from devlint.plan import Request
-
-    return Request(cwd=_cwd(), argv=argv, names=tuple(names), config=args.config,
-                   strict=args.strict, plugin_flags=tuple(args.plugin_flags))
-
-
-def _plan(args: argparse.Namespace, request: Request, env: Mapping[str, str]) -> Tuple[Plan, bool]:
-    """The plan, from the cache when every input is unchanged. Returns (plan, cached)."""
-    from devlint import plan as planning
-
-    use_cache = not args.no_cache and not env.get("DEVLINT_NO_CACHE")
-    if use_cache:
-        from devlint import cache
-
-        cached = cache.load(request, env)
-        if cached is not None:
-            return cached, True
-    built = planning.build(request, env)
-    if use_cache and not built.findings and not built.warnings:
-        from devlint import cache
-
-        cache.save(request, env, built)
-    return built, False
-
-
-def _snapshot(plan: Plan) -> Any:
-    from devlint.sockets import scan
-
-    ports = {ep.port for svc in plan.target_services() for ep in svc.endpoints}
-    return scan(ports, plan.platform or None)
-
-
-def _explainer(args: argparse.Namespace, env: Mapping[str, str], config_disabled: Sequence[str] = ()) -> Any:
-    """A function asking plugins about a listener; loads them only when first called."""
-    host: List[Any] = []
-
-    def explain(listener: Any, service: Any, endpoint: Any, platform: str) -> Any:
-        if not host:
-            from devlint.manager import PluginHost, disabled_from
-
-            host.append(PluginHost(disabled_from(env, args.plugin_flags, config_disabled)))
-        return host[0].explain_listener(listener, service, endpoint, platform)
-
-    return explain
-
-
-def _findings(args: argparse.Namespace, plan: Plan, env: Mapping[str, str]) -> List[Finding]:
-    snapshot = _snapshot(plan)
-    found = list(plan.findings)
-    if not snapshot.listeners:  # nothing listens on any port: all clear (the usual cold run)
-        return found
-    from devlint.checks import port_findings
-
-    found.extend(port_findings(plan.target_services(), snapshot, plan.services, _explainer(args, env)))
-    return found
+def _plan(args: argparse.Namespace, request: Request, env: Mapping[str, str]) -> Plan:
+    return pipeline.plan(request, env, use_cache=not args.no_cache)[0]
 
 
 def _style(args: argparse.Namespace, stream: Any, env: Mapping[str, str]) -> Style:
@@ -246,11 +167,7 @@ def _style(args: argparse.Namespace, stream: Any, env: Mapping[str, str]) -> Sty
     return Style(args.color, stream, env)
 
 
-def _exit_code(findings: Sequence[Finding]) -> int:
-    return int(ExitCode.FINDINGS if any(f.severity >= Severity.ERROR for f in findings) else ExitCode.OK)
-
-
-def _print_findings(args: argparse.Namespace, plan: Plan, findings: List[Finding], env: Mapping[str, str],
+def _print_findings(args: argparse.Namespace, plan: Plan, findings: Sequence[Finding], env: Mapping[str, str],
                     stream: Any, code: int) -> None:
     from devlint import report
 
@@ -266,32 +183,21 @@ def _print_findings(args: argparse.Namespace, plan: Plan, findings: List[Finding
 
 # -- sub-commands ----------------------------------------------------------------------
 
-def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    command = list(args.command)
-    if command and command[0] == "--":
-        command = command[1:]
-    if not command:
-        from devlint.plan import UsageError
+def cmd_run(args: argparse.Namespace, env: Mapping[str, str], scanned: Optional[Scanned] = None) -> int:
+    command = _command(args)
+    plan = _plan(args, _request(args, command, args.service), env)
+    explain = pipeline.explainer(env, args.plugin_flags)
+    checked = pipeline.check(plan, explain, scanned)
+    if checked.code and args.kill:
+        from devlint import stop
 
-        raise UsageError("run needs a command: devlint run -- flask run")
-    if args.wait < 0:
-        from devlint.plan import UsageError
-
-        raise UsageError("--wait takes a number of seconds >= 0")
-    if args.yes and not args.kill:
-        from devlint.plan import UsageError
-
-        raise UsageError("--yes answers --kill's question; use it together with --kill")
-    request = _request(args, tuple(command), args.service)
-    plan, _ = _plan(args, request, env)
-    findings = _findings(args, plan, env)
-    if _exit_code(findings) and args.kill:
-        findings = _kill_stale(args, plan, findings, command, env)
-    if _exit_code(findings) and args.wait:
-        findings = _wait(args, plan, findings, env)
-    code = _exit_code(findings)
-    if findings or plan.warnings or args.format == "json":
-        _print_findings(args, plan, findings, env, sys.stderr, code)
+        if stop.offer(checked.verdicts, plan.platform, command, explain, args.yes):
+            checked = pipeline.check(plan, explain)
+    if checked.code and args.wait:
+        checked = _wait(args, plan, checked, explain)
+    code = checked.code
+    if checked.findings or plan.warnings or args.format == "json":
+        _print_findings(args, plan, checked.findings, env, sys.stderr, code)
     if code:
         print("devlint: not starting `" + " ".join(command) + "`", file=sys.stderr)
         return code
@@ -300,30 +206,34 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return execute(command)
 
 
-def _held_only(findings: Sequence[Finding]) -> bool:
-    """Only "port in use" errors: the kind a server shutting down resolves."""
-    from devlint.checks import HELD_CODE, SHADOWED_CODE
+def _command(args: argparse.Namespace) -> List[str]:
+    """run's command, after checking run's options."""
+    command = list(args.command)
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        raise UsageError("run needs a command: devlint run -- flask run")
+    if args.wait < 0:
+        raise UsageError("--wait takes a number of seconds >= 0")
+    if args.yes and not args.kill:
+        raise UsageError("--yes answers --kill's question; use it together with --kill")
+    return command
 
-    errors = [f for f in findings if f.severity >= Severity.ERROR]
-    return bool(errors) and all(f.code in (HELD_CODE, SHADOWED_CODE) for f in errors)
 
-
-def _wait(args: argparse.Namespace, plan: Plan, findings: List[Finding], env: Mapping[str, str]) -> List[Finding]:
+def _wait(args: argparse.Namespace, plan: Plan, checked: Checked, explain: Explain) -> Checked:
     """Re-check until the ports are released or the time is up: one live status line on a
     terminal, a plain line per change otherwise. Ctrl-C ends the wait (exit 130)."""
     import time
 
-    if not _held_only(findings):
-        return findings
+    if not checked.held_only():
+        return checked
     deadline = time.monotonic() + args.wait
-    live = _isatty(sys.stderr)
+    live = isatty(sys.stderr)
     width = _columns() - 1
     shown = ""
     try:
-        while _held_only(findings) and time.monotonic() < deadline:
-            holders = sorted({f"port {lst['port']} (pid {lst['pid']} {lst['process'] or ''})".replace(" )", ")")
-                              if lst["pid"] else f"port {lst['port']} (uid {lst['uid']})"
-                              for f in findings for lst in f.evidence.get("listeners", ())})
+        while checked.held_only() and time.monotonic() < deadline:
+            holders = sorted({_holder(lst) for judged in checked.verdicts for lst in judged.verdict.listeners})
             what = f"devlint: waiting for {', '.join(holders)} to be released"
             if live:
                 status = f"{what}, {max(0.0, deadline - time.monotonic()):.0f} s left"[:width]
@@ -333,22 +243,21 @@ def _wait(args: argparse.Namespace, plan: Plan, findings: List[Finding], env: Ma
                 print(f"{what} (up to {args.wait:g} s)", file=sys.stderr, flush=True)
                 shown = what
             time.sleep(0.25)
-            findings = _findings(args, plan, env)
+            checked = pipeline.check(plan, explain)
     finally:
         if live and shown:
             print("\r" + " " * len(shown) + "\r", end="", file=sys.stderr, flush=True)
-    if _held_only(findings):
+    if checked.held_only():
         print(f"devlint: still in use after waiting {args.wait:g} s", file=sys.stderr)
     elif shown:
         print("devlint: ports released", file=sys.stderr)
-    return findings
+    return checked
 
 
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
+def _holder(listener: Listener) -> str:
+    if listener.pid:
+        return f"port {listener.port} (pid {listener.pid} {listener.process or ''})".replace(" )", ")")
+    return f"port {listener.port} (uid {listener.uid})"
 
 
 def _columns() -> int:
@@ -357,46 +266,11 @@ def _columns() -> int:
     return shutil.get_terminal_size((100, 24)).columns
 
 
-def _kill_stale(args: argparse.Namespace, plan: Plan, findings: List[Finding], command: Sequence[str],
-                env: Mapping[str, str]) -> List[Finding]:
-    """Offer to stop each holder that is a stale dev server of the user's own (rules in
-    stop.py); say why every other holder is left alone. Re-checks after stopping."""
-    from devlint import stop
-    from devlint.model import Endpoint, Listener, Service
-
-    explain = _explainer(args, env)
-    stopped = False
-    seen: set[Tuple[Optional[int], Optional[int], str, int]] = set()
-    for finding in findings:
-        for data in finding.evidence.get("listeners", ()):
-            key = (data["pid"], data["uid"], data["address"], data["port"])
-            if key in seen or (data["pid"] is not None and any(k[0] == data["pid"] for k in seen)):
-                continue
-            seen.add(key)
-            listener = Listener(data["address"], data["port"], data["family"], data["v6only"], data["pid"],
-                                data["process"], tuple(data["cmdline"]) if data["cmdline"] else None,
-                                data["uid"], data["user"])
-            svc = next((s for s in plan.services if s.name == finding.service), Service(finding.service))
-            endpoint = next((e for e in svc.endpoints if e.port == listener.port), Endpoint("port", listener.port))
-            decision = stop.decide(listener, explain(listener, svc, endpoint, plan.platform), plan.platform, command)
-            who = listener.owner()
-            if not decision.allowed:
-                print(f"devlint: --kill: leaving {who} on port {listener.port} alone: {decision.reason}",
-                      file=sys.stderr)
-            elif stop.confirm(f"Stop {who} on port {listener.port}, {decision.reason}?", args.yes):
-                print(f"devlint: --kill: {stop.stop(listener)}", file=sys.stderr)
-                stopped = True
-            else:
-                print(f"devlint: --kill: left {who} running", file=sys.stderr)
-    return _findings(args, plan, env) if stopped else findings
-
-
-def cmd_check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    plan, _ = _plan(args, _request(args, names=args.services), env)
-    findings = _findings(args, plan, env)
-    code = _exit_code(findings)
-    _print_findings(args, plan, findings, env, sys.stdout, code)
-    return code
+def cmd_check(args: argparse.Namespace, env: Mapping[str, str], scanned: Optional[Scanned] = None) -> int:
+    plan = _plan(args, _request(args, names=args.services), env)
+    checked = pipeline.check(plan, pipeline.explainer(env, args.plugin_flags), scanned)
+    _print_findings(args, plan, checked.findings, env, sys.stdout, checked.code)
+    return checked.code
 
 
 def cmd_config(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -416,7 +290,6 @@ def cmd_config(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 def cmd_who(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from devlint import culprits, report
     from devlint.model import Endpoint, Service
-    from devlint.plan import UsageError
     from devlint.sockets import scan
 
     ports: List[int] = []
@@ -427,7 +300,7 @@ def cmd_who(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     snapshot = scan(ports or None)
     if not ports:
         ports = sorted({lst.port for lst in snapshot.listeners})
-    explain = _explainer(args, env)
+    explain = pipeline.explainer(env, args.plugin_flags)
     notes: Dict[int, str] = {}
     for listener in snapshot.listeners:
         found = culprits.match(listener, snapshot.platform) or explain(
@@ -464,9 +337,8 @@ def cmd_plugins(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 def cmd_probe(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from devlint import probe, report
-    from devlint.plan import UsageError
 
-    plan, _ = _plan(args, _request(args, names=args.services), env)
+    plan = _plan(args, _request(args, names=args.services), env)
     origin = args.origin or next((svc.origin for svc in plan.services if svc.origin), None) \
         or "http://localhost:4200"
     if not args.path.startswith("/") or any(c.isspace() for c in args.path):
@@ -487,7 +359,7 @@ def cmd_probe(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             lines.append(f"{svc.name} {endpoint.name} port {endpoint.port} (Origin: {origin})")
             for answer in result:
                 lines.append("  " + _answer_line(answer))
-    code = _exit_code(findings)
+    code = pipeline.exit_code(findings)
     if args.format == "json":
         print(report.json_report(findings, plan.services, plan.targets, plan.config_path, plan.platform, code,
                                  {"probe": answers}))
@@ -515,11 +387,12 @@ def _answer_line(answer: Any) -> str:
 
 
 def cmd_init(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from pathlib import Path
+
     from devlint.config import CONFIG_NAME
     from devlint.init import discover_services, render
-    from devlint.plan import UsageError
 
-    cwd = _cwd()
+    cwd = Path(working_dir())
     target = cwd / CONFIG_NAME
     found = discover_services(cwd, env, tuple(args.plugin_flags))
     text = render(found)

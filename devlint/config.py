@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from devlint.model import Endpoint, Service, Source
+from devlint.model import describe as describe_value
 from devlint.project import NotText, decode_text
 
 CONFIG_NAME = "devlint.toml"
@@ -98,7 +99,7 @@ def discover(cwd: Path, explicit: Optional[str] = None,
             return Path(candidate), f"found {CONFIG_NAME} in {folder}", looked
         pyproject = os.path.join(folder, "pyproject.toml")
         looked.append(pyproject)
-        if _present(pyproject) and _has_tool_table(pyproject):
+        if _present(pyproject) and _has_tool_table(pyproject, os.path.relpath(pyproject, cwd)):
             return Path(pyproject), f"found [tool.devlint] in {pyproject}", looked
         parent = os.path.dirname(folder)
         if os.path.exists(os.path.join(folder, ".git")):
@@ -128,7 +129,7 @@ def _present(path: str, shown: Optional[str] = None) -> bool:
     return True
 
 
-def _has_tool_table(pyproject: str) -> bool:
+def _has_tool_table(pyproject: str, shown: str) -> bool:
     """Whether a pyproject.toml has a [tool.devlint] table: parsed, not grepped (a comment or a
     string that mentions the table is not one). Files that never mention "devlint" are not
     parsed at all, which keeps tomllib off the path of projects configured elsewhere. A file
@@ -139,16 +140,16 @@ def _has_tool_table(pyproject: str) -> bool:
         with open(pyproject, "rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise ConfigError(pyproject, f"cannot be read ({exc.strerror or exc})") from None
+        raise ConfigError(shown, f"cannot be read ({exc.strerror or exc})") from None
     if b"devlint" not in data:
         return False
     if len(data) > MAX_FILE_BYTES:
-        raise ConfigError(pyproject, f"is larger than {MAX_FILE_BYTES} bytes; devlint reads files up to that size")
+        raise ConfigError(shown, f"is larger than {MAX_FILE_BYTES} bytes; devlint reads files up to that size")
     try:
         text = decode_text(data)
     except NotText as exc:
-        raise ConfigError(pyproject, "is not valid UTF-8 text", line=exc.line) from None
-    tool = parse_toml(text, pyproject).get("tool")
+        raise ConfigError(shown, "is not valid UTF-8 text", line=exc.line) from None
+    tool = parse_toml(text, shown).get("tool")
     return isinstance(tool, dict) and "devlint" in tool
 
 
@@ -341,18 +342,8 @@ class _Checker:
 
 
 def describe(value: Any) -> str:
-    """A value as a user would recognise it from their TOML."""
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
+    """A value as a user would recognise it from their TOML (model.describe's TOML words)."""
+    return describe_value(value, "toml")
 
 
 # -- line lookup -------------------------------------------------------------------

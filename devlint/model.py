@@ -76,23 +76,34 @@ class Sourced(Generic[T]):
     fix: str = ""
 
 
-def describe(value: Any) -> str:
-    """A value from a user's file as messages name it: ``the string "5000"``, ``the number 5``,
-    ``true``, ``an object``, ``an array``; anything else by its ``str()`` (a JS expression
-    devlint could not evaluate prints as its code)."""
+def escape_braces(text: str) -> str:
+    """Text made safe to put into a fix template (``Sourced.fix``, ``Endpoint.fix``), which
+    is formatted with ``str.format(port=...)``: braces doubled."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def describe(value: Any, syntax: str = "json") -> str:
+    """A value from a user's file as messages name it, in the words of the file's syntax:
+    JSON (``the string "5000"``, ``true``, ``an object``, ``an array``) or TOML (``the string
+    '5000'``, ``the boolean true``, ``a table``, ``a list``); numbers are ``the number 5``.
+    Anything else by its ``str()`` (a JS expression devlint could not evaluate prints as its code).
+    """
     import json
 
-    if isinstance(value, bool) or value is None:
-        return json.dumps(value)
+    toml = syntax == "toml"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}" if toml else json.dumps(value)
+    if value is None:
+        return "null"
     if isinstance(value, str):
-        return f"the string {json.dumps(value)}"
+        return f"the string {value!r}" if toml else f"the string {json.dumps(value)}"
     if isinstance(value, (int, float)):
         return f"the number {value}"
     if isinstance(value, dict):
-        return "an object"
+        return "a table" if toml else "an object"
     if isinstance(value, (list, tuple)):
-        return "an array"
-    return str(value)
+        return "a list" if toml else "an array"
+    return type(value).__name__ if toml else str(value)
 
 
 @dataclass(frozen=True)
@@ -154,19 +165,16 @@ class Finding:
 
 @dataclass(frozen=True)
 class Rule:
-    """A finding code, declared once: its default severity and a one-line title.
+    """A finding code, declared once: its default severity, a one-line title, and where its
+    documentation is (``README.md#flask-dl4xx``; the table's ``doc`` when not set).
 
-    The README's code tables are checked against the rule tables (tests/test_docs.py), and
-    ``anchor`` is where the code's documentation is (``README.md#dl102``).
+    The README's code tables are checked against the rule tables (tests/test_docs.py).
     """
 
     code: str
     severity: Severity
     title: str
-
-    @property
-    def anchor(self) -> str:
-        return f"README.md#{self.code.lower()}"
+    doc: str = ""
 
 
 class RuleTable(Mapping[str, Rule]):
@@ -177,13 +185,15 @@ class RuleTable(Mapping[str, Rule]):
     the server moves by itself ...). Raises KeyError for a code the table does not declare.
     """
 
-    def __init__(self, owner: str, rules: Iterable[Rule]) -> None:
+    def __init__(self, owner: str, rules: Iterable[Rule], doc: str = "README.md#finding-codes") -> None:
+        from dataclasses import replace
+
         self.owner = owner
         self._rules: Dict[str, Rule] = {}
         for rule in rules:
             if rule.code in self._rules:
                 raise ValueError(f"{owner}: {rule.code} declared twice")
-            self._rules[rule.code] = rule
+            self._rules[rule.code] = rule if rule.doc else replace(rule, doc=doc)
 
     def __getitem__(self, code: str) -> Rule:
         return self._rules[code]

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from devlint.config import Config, ConfigError, ConfigWarning, discover, load
+from devlint.config import Config, discover, load
+from devlint.invocation import Request, UsageError
 from devlint.model import Finding, Service
 from devlint.project import FileStamp, Project, stamp
 
@@ -22,49 +23,66 @@ if TYPE_CHECKING:
     from devlint.manager import PluginHost
 
 
-class UsageError(Exception):
-    """The command line asks for something that does not exist (exit 2)."""
-
-
 @dataclass
 class Plan:
+    """Everything devlint knows before looking at sockets, for one Request (plan.build).
+
+    Built from files and environment only, so it is cached (cache.py) and read back as is.
+
+    services: every service of the stack, in config order (or as detected), each with its
+        endpoints and where each value came from. For `run`, each service its command starts
+        takes the place of a configured one (same command, else same kind; under the
+        config's name) or is added.
+    targets: the names of the services whose ports this run checks: those named on the
+        command line, else the ones `run`'s command starts, else all.
+    findings: the static findings (broken files, shared ports, proxy targets ...): the
+        services' diagnostics, the per-service checks of the targets, the stack checks.
+    config_path: the config file used (devlint.toml, pyproject.toml, --config), or None.
+    config_reason: why that file (or none) was chosen, as `devlint config` prints it.
+    warnings: config warnings (an unknown key without --strict), shown before findings.
+    platform: the platform whose bind rules judge the ports ("linux", "darwin", ...).
+    recognised: False when `run` could not tell what its command starts (all are checked).
+    inputs: path → (size, mtime_ns, inode) or None, for every file read or looked for:
+        what the cache checks before reusing the plan.
+    env: every environment variable read while planning, and its value (or None); the
+        cache records inputs and env beside the plan, not in it.
+    """
+
     services: Tuple[Service, ...]
-    targets: Tuple[str, ...]  # names of the services whose ports this run checks
-    findings: Tuple[Finding, ...]  # static findings
+    targets: Tuple[str, ...]
+    findings: Tuple[Finding, ...]
     config_path: Optional[str]
     config_reason: str
     warnings: Tuple[str, ...] = ()
     platform: str = ""
-    recognised: bool = True  # False: `run` could not tell what the command starts
+    recognised: bool = True
     inputs: Dict[str, FileStamp] = field(default_factory=dict)
     env: Dict[str, Optional[str]] = field(default_factory=dict)
 
     def target_services(self) -> List[Service]:
+        """The services this run checks, in stack order."""
         return [svc for svc in self.services if svc.name in self.targets]
 
 
-@dataclass(frozen=True)
-class Request:
-    """What the user asked for, as far as planning is concerned."""
-
-    cwd: Path
-    argv: Optional[Tuple[str, ...]] = None  # the command of `devlint run`
-    names: Tuple[str, ...] = ()  # services named on the command line
-    config: Optional[str] = None  # --config
-    strict: bool = False
-    plugin_flags: Tuple[str, ...] = ()  # -p no:NAME
-
-
 def build(request: Request, env: Mapping[str, str], platform: Optional[str] = None) -> Plan:
+    """The plan for a request: find the config (walking up from request.cwd, or --config),
+    resolve its services through the plugins (or let them detect services when there is no
+    config), work out what `run`'s command starts, and run the static checks.
+
+    `env` is the environment the dev servers will see; `platform` defaults to this one.
+    Raises ConfigError (a broken or invalid config; unknown keys with --strict), UsageError
+    (a service named that does not exist) and PluginError (a plugin that cannot load).
+    """
     from devlint.manager import PluginHost, disabled_from
 
-    path, reason, looked = discover(request.cwd, request.config, env)
-    root = path.parent if path else request.cwd
+    cwd = Path(request.cwd)
+    path, reason, looked = discover(cwd, request.config, env)
+    root = path.parent if path else cwd
     project = Project(root, env=env, platform=platform, config_path=path)
     host = PluginHost(disabled_from(env, request.plugin_flags))
     config = Config(None, reason)
     if path is not None:
-        shown = os.path.relpath(path, request.cwd) if not request.config else request.config
+        shown = os.path.relpath(path, cwd) if not request.config else request.config
         config = load(path, reason, host.service_kinds(), shown=shown, strict=request.strict)
         if config.disable_plugins:
             host = PluginHost(disabled_from(env, request.plugin_flags, config.disable_plugins))
@@ -177,4 +195,4 @@ def _unknown_service(name: str, known: Iterable[str], config: Config) -> str:
     return message + (f" (services: {', '.join(sorted(known))})" if known else "")
 
 
-__all__ = ["ConfigError", "ConfigWarning", "Plan", "Request", "UsageError", "build"]
+__all__ = ["Plan", "build"]

@@ -15,7 +15,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from devlint import culprits
 from devlint.addresses import is_address, plain
-from devlint.model import Endpoint, Finding, Listener, Service, Severity
+from devlint.model import Endpoint, Finding, Listener, Service
+from devlint.rules import PROBE_PREFLIGHT, PROBE_SILENT, PROBE_SPLIT, RULES
 from devlint.verdict import bind_addresses, client_addresses
 
 TIMEOUT = 1.5
@@ -151,8 +152,8 @@ def findings_for(service: Service, endpoint: Endpoint, answers: Sequence[Answer]
     if len(reached) > 1 and (len(owners) > 1 or len({a.server for a in reached}) > 1):
         text = "; ".join(f"{a.address} → {_who(a)}" for a in reached)
         known = [c for c in (culprits.match(a.owner, platform) for a in reached if a.owner) if c]
-        found.append(Finding(
-            "DL701", Severity.ERROR,
+        found.append(RULES(
+            PROBE_SPLIT,
             f"{service.name}: port {endpoint.port} is answered by different processes per address: {text}",
             service=service.name,
             hint="".join(f"{c.title}: {c.why}; {c.fix}. " for c in known)
@@ -161,16 +162,16 @@ def findings_for(service: Service, endpoint: Endpoint, answers: Sequence[Answer]
             evidence=evidence))
     for answer in reached if judge_cors else ():
         if answer.problems:
-            found.append(Finding(
-                "DL702", Severity.ERROR,
+            found.append(RULES(
+                PROBE_PREFLIGHT,
                 f"{service.name}: a browser on {origin} would fail the CORS preflight to "
                 f"{answer.address} port {endpoint.port} ({_who(answer)}): " + "; ".join(answer.problems),
                 service=service.name, evidence=evidence))
     if not reached:
-        found.append(Finding("DL703", Severity.WARNING,
-                             f"{service.name}: nothing answers on port {endpoint.port} "
-                             f"({', '.join(a.address + ': ' + (a.error or '') for a in answers)})",
-                             service=service.name, evidence=evidence))
+        found.append(RULES(PROBE_SILENT,
+                           f"{service.name}: nothing answers on port {endpoint.port} "
+                           f"({', '.join(a.address + ': ' + (a.error or '') for a in answers)})",
+                           service=service.name, evidence=evidence))
     return found
 
 

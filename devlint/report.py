@@ -11,23 +11,18 @@ import sys
 from typing import IO, Any, Dict, List, Mapping, Optional, Sequence
 
 from devlint import __version__
+from devlint.invocation import colour
 from devlint.model import Finding, Listener, Service, Severity, Snapshot
 
 JSON_SCHEMA_VERSION = 1
 
 
 class Style:
-    """Colour on or off, decided once: --color, then NO_COLOR / FORCE_COLOR, then a tty."""
+    """Colour on or off, decided once (invocation.colour: --color, then NO_COLOR /
+    FORCE_COLOR, then a tty)."""
 
     def __init__(self, mode: str, stream: IO[str], env: Mapping[str, str]) -> None:
-        if mode == "auto":
-            if env.get("NO_COLOR"):
-                mode = "never"
-            elif env.get("FORCE_COLOR") not in (None, "", "0"):
-                mode = "always"
-            else:
-                mode = "always" if _isatty(stream) and env.get("TERM") != "dumb" else "never"
-        self.on = mode == "always"
+        self.on = colour(mode, stream, env)  # the rule the warm path uses too
         self._codes: Dict[str, str] = {}
         if self.on:
             import colorama
@@ -45,13 +40,6 @@ class Style:
         if not self.on:
             return text
         return f"{self._codes[name]}{text}{self._codes['reset']}"
-
-
-def _isatty(stream: IO[str]) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 # -- findings ----------------------------------------------------------------------
@@ -119,6 +107,25 @@ def service_data(svc: Service, checked: bool) -> Dict[str, Any]:
 def json_report(findings: Sequence[Finding], services: Sequence[Service], targets: Sequence[str],
                 config: Optional[str], platform: str, exit_code: int,
                 extra: Optional[Mapping[str, Any]] = None) -> str:
+    """The JSON of `check`, `run` (on stderr), `config` and `probe` with --format json.
+
+    An object with these keys (``schema`` is JSON_SCHEMA_VERSION, raised when a key changes
+    meaning or goes away; new keys may be added within a version):
+
+    - ``devlint``: devlint's version; ``schema``: this format's version (1).
+    - ``config``: the config file used, or null; ``platform``: whose bind rules judged.
+    - ``services``: every service of the stack (service_data): ``name``, ``kind``, ``path``,
+      ``checked`` (whether this run checked its ports), ``source``, ``endpoints`` (``name``,
+      ``host``, ``port``, ``port_source``, ``host_source``, ``binds``, ``auto_moves``),
+      ``origin``, ``upstreams`` (``url``, ``host``, ``port``, ``context``, ``source``),
+      ``cors_origins`` and ``cors_source`` (null when unknown).
+    - ``findings``: one object each (finding_data): ``code``, ``severity`` (error, warning,
+      info), ``service`` ("" for the stack), ``message``, ``hint``, ``evidence`` (its keys
+      are listed on model.Finding).
+    - ``summary``: ``errors`` and ``warnings``, counted; ``exit_code``: devlint's exit code.
+    - ``extra``'s keys as given: ``config_reason`` and ``warnings`` (`config`), ``probe``
+      (`probe`: "service/endpoint" → the answers of each address).
+    """
     import json
 
     data: Dict[str, Any] = {

@@ -19,10 +19,14 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Set, TextIO, Tuple
 
 from devlint import culprits
+from devlint.invocation import isatty
 from devlint.model import Explanation, Listener
+
+if TYPE_CHECKING:
+    from devlint.checks import Explain, Judged
 
 GRACE_SECONDS = 5.0
 # Executables in these folders belong to the operating system, whatever they listen on.
@@ -125,7 +129,7 @@ def confirm(question: str, assume_yes: bool, stdin: Optional[TextIO] = None,
     stderr = stderr or sys.stderr
     if assume_yes:
         return True
-    if not _isatty(stdin):
+    if not isatty(stdin):
         print(f"devlint: --kill: {question} Not asked: no terminal; pass --yes to allow it.", file=stderr)
         return False
     print(f"devlint: {question} [y/N] ", end="", file=stderr, flush=True)
@@ -133,8 +137,27 @@ def confirm(question: str, assume_yes: bool, stdin: Optional[TextIO] = None,
     return answer.strip().lower() in ("y", "yes")
 
 
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
+def offer(judged: Sequence[Judged], platform: str, argv: Sequence[str], explain: Explain,
+          assume_yes: bool) -> bool:
+    """--kill over the verdicts that are not clear: each holder once (per process), stopped
+    when `decide` allows it and the user agrees (`confirm`); why any other is left alone is
+    said on stderr. True when something was stopped: the caller checks again."""
+    stopped = False
+    seen: Set[Tuple[Optional[int], Optional[int], str, int]] = set()
+    for service, endpoint, verdict in judged:
+        for listener in verdict.listeners:
+            key = (listener.pid, listener.uid, listener.address, listener.port)
+            if key in seen or (listener.pid is not None and any(k[0] == listener.pid for k in seen)):
+                continue
+            seen.add(key)
+            decision = decide(listener, explain(listener, service, endpoint, platform), platform, argv)
+            who = listener.owner()
+            if not decision.allowed:
+                print(f"devlint: --kill: leaving {who} on port {listener.port} alone: {decision.reason}",
+                      file=sys.stderr)
+            elif confirm(f"Stop {who} on port {listener.port}, {decision.reason}?", assume_yes):
+                print(f"devlint: --kill: {stop(listener)}", file=sys.stderr)
+                stopped = True
+            else:
+                print(f"devlint: --kill: left {who} running", file=sys.stderr)
+    return stopped

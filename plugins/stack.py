@@ -12,18 +12,31 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 from devlint import hookimpl
 from devlint.addresses import BROWSER_RESTRICTED, LOOPBACKS, WILDCARDS, family, plain, server_binds
-from devlint.model import Endpoint, Finding, Service, Severity, Upstream
+from devlint.model import Endpoint, Finding, Rule, RuleTable, Service, Severity, Upstream
 from devlint.project import Project
 
 LOCAL_HOSTS = ("localhost", *LOOPBACKS, *WILDCARDS)
+
+RULES = RuleTable("stack", [
+    Rule("DL201", Severity.ERROR, "two services of the stack use the same port"),
+    Rule("DL202", Severity.ERROR, "a proxy target points at a port no service of the stack listens on"),
+    Rule("DL203", Severity.WARNING, "a proxy target says localhost but the backend binds only one address family"),
+    Rule("DL204", Severity.WARNING, "a backend's CORS origins do not allow a frontend's origin"),
+    Rule("DL205", Severity.WARNING, "a port browsers refuse to fetch from (Chromium's restricted ports)"),
+])
+
+
+@hookimpl
+def devlint_rules() -> Sequence[Rule]:
+    return list(RULES.values())
 
 
 @hookimpl
 def devlint_check_service(service: Service, project: Project) -> Iterable[Finding]:
     for endpoint in service.endpoints:
         if endpoint.port in BROWSER_RESTRICTED:
-            yield Finding(
-                "DL205", Severity.WARNING,
+            yield RULES(
+                "DL205",
                 f"{service.name}: port {endpoint.port} ({endpoint.port_source}) is one browsers refuse "
                 "to fetch from (Chromium: ERR_UNSAFE_PORT)",
                 service=service.name, hint="Pick a port outside Chromium's restricted list, e.g. above 1024 "
@@ -50,8 +63,8 @@ def _shared_ports(services: Sequence[Service]) -> Iterable[Finding]:
         if len(names) < 2:
             continue  # one service's own duplicates are its plugin's business
         where = "; ".join(f"{svc.name} {ep.name} ({ep.port_source})" for svc, ep in users)
-        yield Finding(
-            "DL201", Severity.ERROR, f"port {port} is used by {len(names)} services: {where}",
+        yield RULES(
+            "DL201", f"port {port} is used by {len(names)} services: {where}",
             service=users[0][0].name,
             hint="Only one of them can bind it; the other fails or, worse, clients reach the wrong one. "
                  "Move one of them to another port.",
@@ -80,15 +93,16 @@ def _proxy_target(frontend: Service, upstream: Upstream, services: Sequence[Serv
         known = "; ".join(_ports_of(svc) for svc in services if svc is not frontend and svc.endpoints)
         # With no other service known (zero-config `ng serve` in the frontend's folder) the
         # backend may well be there, just undeclared: say so, but do not block the launch.
-        yield Finding(
-            "DL202", Severity.ERROR if others else Severity.WARNING,
+        yield RULES(
+            "DL202",
             f"{frontend.name}: proxy {upstream.context or ''} → {upstream.url} ({upstream.source}) "
             f"points at port {upstream.port}, which no service of the stack listens on",
             service=frontend.name,
             hint=(f"Backends: {known}. Make the proxy target and the backend's port agree."
                   if known else "Declare the backend in devlint.toml, or fix the proxy target."),
             evidence={"target": upstream.url, "port": upstream.port,
-                      "backends": [{"service": s.name, "port": e.port} for s, e in others]})
+                      "backends": [{"service": s.name, "port": e.port} for s, e in others]},
+            severity=None if others else Severity.WARNING)
         return
     if host != "localhost":
         return
@@ -98,8 +112,8 @@ def _proxy_target(frontend: Service, upstream: Upstream, services: Sequence[Serv
         if not binds or any(b == "::" for b in binds) or families == {4, 6}:
             continue
         only = binds[0]
-        yield Finding(
-            "DL203", Severity.WARNING,
+        yield RULES(
+            "DL203",
             f"{frontend.name}: proxy target {upstream.url} ({upstream.source}) says localhost, but "
             f"{backend.name} binds only {only}",
             service=frontend.name,
@@ -131,8 +145,8 @@ def _cors(services: Sequence[Service]) -> Iterable[Finding]:
         for frontend in frontends:
             if frontend is backend or _allowed(_origin(frontend), backend.cors_origins):
                 continue
-            yield Finding(
-                "DL204", Severity.WARNING,
+            yield RULES(
+                "DL204",
                 f"{backend.name}: CORS origins ({backend.cors_source}) do not allow {frontend.name}'s "
                 f"origin {_origin(frontend)}",
                 service=backend.name,

@@ -16,10 +16,14 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 from devlint_plugins.angular import hooks as plugin
+from devlint_plugins.angular import proxy as ng_proxy
+from devlint_plugins.angular import target as ng_target
+from devlint_plugins.angular import workspace as ng_workspace
+from devlint_plugins.angular.cli import NG_DEFAULT
 
 from devlint.commands import scripts_commands
 from devlint.manager import PluginHost
-from devlint.model import Command, Service, Severity
+from devlint.model import Command, Service, Severity, Sourced
 from devlint.project import Project
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -82,7 +86,7 @@ def _is_legacy(text: str) -> bool:
     return '"apps"' in text and '"projects"' not in text
 
 
-def _extract(ws: plugin.Workspace) -> Dict[str, Dict[str, Any]]:
+def _extract(ws: ng_workspace.Workspace) -> Dict[str, Dict[str, Any]]:
     """What devlint reads from each project, in the labels' vocabulary."""
     result: Dict[str, Dict[str, Any]] = {}
     for name, proj in ws.projects.items():
@@ -106,10 +110,10 @@ def _extract(ws: plugin.Workspace) -> Dict[str, Dict[str, Any]]:
                     got["configurations"][config] = kept
         if target is not None or ws.legacy:
             configs = tuple(c for c in ((target.default_configuration or "") if target else "").split(",") if c)
-            values, _ = plugin.serve_settings(ws, proj, configs, plugin.NG_DEFAULT, "web", None)
+            values, _ = ng_target.serve_settings(ws, proj, configs, NG_DEFAULT, "web", None)
             known = target is None or target.angular_like
 
-            def value(key: str, default: Any = None, values: Dict[str, plugin.Setting] = values) -> Any:
+            def value(key: str, default: Any = None, values: Dict[str, Sourced[Any]] = values) -> Any:
                 return values[key].value if key in values else default
 
             got["effective_ng_serve"] = {"port": value("port"), "host": value("host"),
@@ -123,7 +127,7 @@ def _extract(ws: plugin.Workspace) -> Dict[str, Dict[str, Any]]:
 def test_angular_json_matches_label(source: Path, label: Path) -> None:
     expected = _label(label)
     text = source.read_text(encoding="utf-8")
-    ws = plugin.parse_workspace(text, source.name, legacy=_is_legacy(text))
+    ws = ng_workspace.parse_workspace(text, source.name, legacy=_is_legacy(text))
     assert ws.readable  # valid_json false in a label means "not strict JSON": Angular still reads it
     assert [f for f in ws.problems if f.severity is Severity.ERROR] == []
     if not ws.legacy:
@@ -185,7 +189,7 @@ def test_corpus_collisions_with_other_stacks_defaults() -> None:
     ports = {}
     for source, _ in ANGULAR:
         text = source.read_text(encoding="utf-8")
-        ws = plugin.parse_workspace(text, source.name, legacy=_is_legacy(text))
+        ws = ng_workspace.parse_workspace(text, source.name, legacy=_is_legacy(text))
         ports[source.name] = {v["effective_ng_serve"]["port"] for v in _extract(ws).values()
                               if v["effective_ng_serve"]}
     assert 5000 in ports["026.json"] and 4000 in ports["022.json"]
@@ -197,8 +201,8 @@ def test_corpus_collisions_with_other_stacks_defaults() -> None:
 @pytest.mark.parametrize("source,label", PROXY, ids=_ids(PROXY))
 def test_proxy_config_matches_label(source: Path, label: Path) -> None:
     expected = _label(label)
-    read = plugin.parse_proxy_json(source.read_text(encoding="utf-8"), source.name, "web",
-                                   plugin.ProxyRead(source.name))
+    read = ng_proxy.parse_proxy_json(source.read_text(encoding="utf-8"), source.name, "web",
+                                     ng_proxy.ProxyRead(source.name))
     assert read.format == expected["format"]
     assert read.routes == expected["routes"], expected["notes"]
     for upstream in read.upstreams:

@@ -14,8 +14,13 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 from devlint_plugins.firebase import hooks as firebase
+from devlint_plugins.firebase.checks import duplicate_ports
+from devlint_plugins.firebase.cli import Launch
+from devlint_plugins.firebase.config import parse
+from devlint_plugins.firebase.emulators import EMULATORS, SERVICE_EMULATORS
+from devlint_plugins.firebase.plan import plan
 
-from devlint.model import Command, Service, Severity
+from devlint.model import Command, Service, Severity, Sourced
 from devlint.project import Project
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "firebase"
@@ -51,7 +56,7 @@ def test_corpus_is_present_and_labelled() -> None:
 @pytest.mark.parametrize("source,label", CASES, ids=[s.name for s, _ in CASES])
 def test_extraction_matches_label(source: Path, label: Path) -> None:
     expected: Dict[str, Any] = json.loads(label.read_text(encoding="utf-8"))
-    cfg = firebase.parse(source.read_text(encoding="utf-8"), source.name)
+    cfg = parse(source.read_text(encoding="utf-8"), source.name)
     got = {
         "valid_json": cfg.readable,
         "emulators": cfg.as_written(),
@@ -88,7 +93,7 @@ def test_planning_never_crashes_and_uses_the_written_ports(source: Path, label: 
             assert endpoint.port_source.kind == "file" and endpoint.port_source.line
             assert endpoint.port_source.key == f"emulators.{name}.port"
         elif written["port"] is None:
-            assert endpoint.port == firebase.EMULATORS[name][0]
+            assert endpoint.port == EMULATORS[name][0]
             assert endpoint.port_source.kind == "default"
         if written["host"] is not None:
             assert endpoint.host == written["host"]
@@ -101,7 +106,7 @@ def test_planning_never_crashes_and_uses_the_written_ports(source: Path, label: 
         assert by_name[secondary].port == port, key
     # Every configured emulator that does not start is explained by a finding.
     for name in expected["emulators"]:
-        if name in firebase.SERVICE_EMULATORS and name not in ("eventarc", "tasks") and name not in by_name:
+        if name in SERVICE_EMULATORS and name not in ("eventarc", "tasks") and name not in by_name:
             assert any(f.code == "DL505" and name in f.message for f in service.diagnostics), name
     assert all(f.severity is not Severity.ERROR for f in service.diagnostics), service.diagnostics
 
@@ -112,10 +117,10 @@ def test_corpus_collisions_found() -> None:
     _require_corpus()
     flagged = []
     for source, _ in CASES:
-        cfg = firebase.parse(source.read_text(encoding="utf-8"), source.name)
-        planned = firebase.plan(cfg, firebase.Launch(project="demo-x"), {})
+        cfg = parse(source.read_text(encoding="utf-8"), source.name)
+        planned = plan(cfg, Launch(project=Sourced("demo-x")), {})
         service = Service(name="firebase", kind="firebase", endpoints=tuple(planned.endpoints))
-        findings = list(firebase.duplicate_ports(service))
+        findings = list(duplicate_ports(service))
         if findings:
             assert all(f.code == "DL503" for f in findings)
             flagged.append((source.name, sorted({p for f in findings for p in [f.evidence["port"]]}),

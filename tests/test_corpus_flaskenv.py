@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import pytest
-from devlint_plugins.flask import _dotenv
-from devlint_plugins.flask.hooks import service_for_command
+from devlint_plugins.flask.services import service_for_command
 
 from devlint.model import Command
 from devlint.project import Project
+from devlint.readers import dotenv as _dotenv
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "flaskenv"
 LABELLED = ("FLASK_APP", "FLASK_RUN_PORT", "FLASK_RUN_HOST", "FLASK_DEBUG", "FLASK_ENV",

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import pytest
+from devlint_plugins.angular import checks, proxy
 from devlint_plugins.angular import hooks as plugin
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -427,7 +428,7 @@ def test_proxy_js_values_that_need_running_are_reported(tmp_path: Path, text: st
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("{}[](),:;'\"`/\\*=.+-$ \nab1_\u00e9")), max_size=120))
 def test_js_reader_never_crashes(text: str) -> None:
-    read = plugin.parse_proxy_js("module.exports = " + text, "p.js", "web", plugin.ProxyRead("p.js"))
+    read = proxy.parse_proxy_js("module.exports = " + text, "p.js", "web", proxy.ProxyRead("p.js"))
     assert all(f.code.startswith("DL60") for f in read.findings)
 
 
@@ -436,7 +437,7 @@ def test_js_reader_never_crashes(text: str) -> None:
 
 def test_proxy_loop_to_itself(tmp_path: Path) -> None:
     service = proxied(tmp_path, "proxy.conf.json", '{"/api": {"target": "http://localhost:4200"}}')
-    (finding,) = plugin.check(service)
+    (finding,) = checks.check(service)
     assert finding.code == "DL609" and "own port 4200" in finding.message
 
 

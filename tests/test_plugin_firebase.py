@@ -16,6 +16,8 @@ from typing import Dict, Optional, Sequence
 
 import pytest
 from devlint_plugins.firebase import hooks as firebase
+from devlint_plugins.firebase.config import js_parse_int
+from devlint_plugins.firebase.processes import emulator_process
 
 from devlint.model import Command, Endpoint, Listener, Service, Severity, Source
 from devlint.project import Project
@@ -285,8 +287,12 @@ def test_duplicate_with_a_port_that_moves_is_a_warning(tmp_path: Path) -> None:
 
 
 def test_check_ignores_other_kinds(tmp_path: Path) -> None:
+    # The host routes a service's checks to its kind's owner only (PluginHost._routed).
+    from devlint.manager import PluginHost
+
     other = Service("api", kind="flask", endpoints=(Endpoint("http", 5000), Endpoint("x", 5000)))
-    assert firebase.devlint_check_service(other, Project(tmp_path, env={})) is None
+    host = PluginHost(disabled=("angular", "flask", "stack"))
+    assert host.check_service(other, Project(tmp_path, env={})) == []
 
 
 # -- devlint.toml services and zero-config detection -------------------------------------
@@ -307,7 +313,12 @@ def test_resolve_service_from_settings(tmp_path: Path) -> None:
     messages = [f.message for f in resolved.diagnostics if f.code == "DL502"]
     assert any("services.emu.only: expected a list" in m for m in messages)
     assert any("services.emu.project" in m for m in messages)
-    assert firebase.devlint_resolve_service(Service("x", kind="flask"), Project(tmp_path, env={})) is None
+    # Another kind's service never reaches this plugin: the host routes by kind.
+    from devlint.manager import PluginHost
+
+    flask_service = Service("x", kind="flask")
+    host = PluginHost(disabled=("angular", "flask", "stack"))
+    assert host.resolve_service(flask_service, Project(tmp_path, env={})) is flask_service
 
 
 def test_detect_services(tmp_path: Path) -> None:
@@ -389,17 +400,17 @@ def test_explain_a_stale_emulator_process(tmp_path: Path, monkeypatch: pytest.Mo
     (("node", "/home/u/.cache/firebase/emulators/ui-v1.14.0/server/server.mjs"), "downloaded firebase emulator"),
 ])
 def test_recognised_command_lines(cmdline: Sequence[str], expected: str) -> None:
-    what = firebase.emulator_process(cmdline)
+    what = emulator_process(cmdline)
     assert what is not None and expected in what
 
 
 @pytest.mark.parametrize("cmdline", [None, (), ("node", "server.js"), ("python3", "-m", "flask", "run")])
 def test_unrelated_command_lines(cmdline: Optional[Sequence[str]]) -> None:
-    assert firebase.emulator_process(cmdline) is None
+    assert emulator_process(cmdline) is None
 
 
 def test_js_parse_int_matches_javascript() -> None:
     cases = {"5001": 5001, " 42": 42, "5001abc": 5001, "abc": None, "": None, "-1": -1,
              "+7": 7, "1e3": 1, True: None, 5000.9: 5000, 8080: 8080, "0x10": 0}
     for value, expected in cases.items():
-        assert firebase.js_parse_int(value) == expected, value
+        assert js_parse_int(value) == expected, value

@@ -16,11 +16,15 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import pytest
-from devlint_plugins.flask import _dotenv
 from devlint_plugins.flask import hooks as plugin
+from devlint_plugins.flask.checks import check as flask_check
+from devlint_plugins.flask.detect import detect
+from devlint_plugins.flask.services import service_for_command
+from devlint_plugins.flask.settings import resolve_configured
 
 from devlint.model import Command, Endpoint, Service, Source
 from devlint.project import Project
+from devlint.readers import dotenv as _dotenv
 
 
 def make(tmp_path: Path, files: Mapping[str, Any], env: Optional[Dict[str, str]] = None,
@@ -36,7 +40,7 @@ def make(tmp_path: Path, files: Mapping[str, Any], env: Optional[Dict[str, str]]
 
 
 def run(project: Project, *argv: str, cwd: str = ".", env: Optional[Dict[str, str]] = None) -> Service:
-    service = plugin.service_for_command(Command(tuple(argv), cwd=cwd, env=env or {},
+    service = service_for_command(Command(tuple(argv), cwd=cwd, env=env or {},
                                                  text=" ".join(argv)), project)
     assert service is not None, f"{argv} not recognised"
     return service
@@ -89,7 +93,7 @@ def test_other_commands_are_not_flask(tmp_path: Path, argv: Tuple[str, ...]) -> 
                           "uvicorn.run(app, port=8000)\n",
     })
     command = Command(argv, text=" ".join(argv))
-    assert plugin.service_for_command(command, project) is None
+    assert service_for_command(command, project) is None
     assert plugin.devlint_command_services(command=command, project=project) is None
 
 
@@ -503,7 +507,7 @@ def test_unreadable_or_broken_scripts_do_not_crash(tmp_path: Path) -> None:
     project = make(tmp_path, {"bad.py": b"from flask import Flask\n# caf\xe9\n", "syntax.py": "app.run(port=\n",
                               "nul.py": b"app.run(port=1)\x00\n", "deep.py": "x = " + "(" * 5000 + ")" * 5000})
     for name in ("bad.py", "syntax.py", "nul.py", "deep.py", "absent.py"):
-        assert plugin.service_for_command(Command(("python", name)), project) is None
+        assert service_for_command(Command(("python", name)), project) is None
 
 
 def test_flask_app_file_not_utf8_is_a_finding(tmp_path: Path) -> None:
@@ -539,7 +543,7 @@ def test_booby_trapped_app_is_never_executed(tmp_path: Path) -> None:
     assert service.cors_origins == ("http://localhost:4200",)
     assert run(project, "flask", "run").cors_origins == ("http://localhost:4200",)
     assert run(project, "flask", "--app", "pkg:create_app", "run").cors_origins == ("http://localhost:4200",)
-    assert plugin.detect(project) is not None
+    assert detect(project) is not None
     assert not marker.exists()
     assert set(sys.modules) - modules == set()
 
@@ -599,7 +603,7 @@ def test_cors_unknown_or_unreadable(tmp_path: Path) -> None:
 # -- checks ----------------------------------------------------------------------------------------
 
 def checks(service: Service, platform: str = "linux") -> List[str]:
-    return [f.code for f in plugin.check(service, platform)]
+    return [f.code for f in flask_check(service, platform)]
 
 
 @pytest.mark.parametrize(("files", "argv", "expected"), [
@@ -645,9 +649,12 @@ def test_airplay_ports_on_macos(tmp_path: Path, argv: Tuple[str, ...], platform:
 
 
 def test_checks_ignore_other_kinds(tmp_path: Path) -> None:
+    from devlint.manager import PluginHost  # the host routes per-service hooks by kind (no guard in the plugin)
+
     other = Service("web", kind="angular", endpoints=(Endpoint("http", 5000, "0.0.0.0"),),
                     details={"debug": True})
-    assert plugin.devlint_check_service(service=other, project=make(tmp_path, {}, platform="darwin")) is None
+    found = PluginHost().check_service(other, make(tmp_path, {}, platform="darwin"))
+    assert [f.code for f in found if f.code.startswith("DL4")] == []
 
 
 # -- devlint.toml services, detection, registration ---------------------------------------------------
@@ -675,31 +682,33 @@ def test_resolve_reads_flask_files(tmp_path: Path) -> None:
 
 def test_resolve_devlint_toml_wins(tmp_path: Path) -> None:
     project = make(tmp_path, {"backend/.flaskenv": "FLASK_RUN_PORT=5001\nFLASK_RUN_HOST=0.0.0.0\n"})
-    resolved = plugin.resolve_configured(configured({"port": 6000}), project)
+    resolved = resolve_configured(configured({"port": 6000}), project)
     ep = endpoint(resolved)
     assert (ep.port, str(ep.port_source), ep.fix) == (6000, "devlint.toml:4 services.api.port",
                                                        "devlint.toml: services.api.port = {port}")
     assert (ep.host, str(ep.host_source)) == ("0.0.0.0", "backend/.flaskenv:2 FLASK_RUN_HOST")
-    ep = endpoint(plugin.resolve_configured(configured({"port": 6000, "host": "127.0.0.1"}), project))
+    ep = endpoint(resolve_configured(configured({"port": 6000, "host": "127.0.0.1"}), project))
     assert (ep.host, str(ep.host_source)) == ("127.0.0.1", "devlint.toml:5 services.api.host")
 
 
 def test_resolve_settings_app_debug_and_command(tmp_path: Path) -> None:
     project = make(tmp_path, {"backend/.flaskenv": "FLASK_APP=other\nFLASK_DEBUG=0\n",
                               "backend/app.py": APP_RUN.format(args="port=5011")})
-    resolved = plugin.resolve_configured(configured({"app": "web:create_app", "debug": True}), project)
+    resolved = resolve_configured(configured({"app": "web:create_app", "debug": True}), project)
     assert resolved.details["app"] == "web:create_app"
     assert resolved.details["app_source"] == "devlint.toml:2 services.api.app"
     assert resolved.details["debug"] is True
-    resolved = plugin.resolve_configured(configured({"command": "python app.py"}), project)
+    resolved = resolve_configured(configured({"command": "python app.py"}), project)
     assert endpoint(resolved).port == 5011 and resolved.details["runner"] == "app.run"
-    resolved = plugin.resolve_configured(configured({"command": "FLASK_RUN_PORT=5012 flask run"}), project)
+    resolved = resolve_configured(configured({"command": "FLASK_RUN_PORT=5012 flask run"}), project)
     assert endpoint(resolved).port == 5012
-    bad = plugin.resolve_configured(configured({"debug": "yes", "app": 3}), project)
+    bad = resolve_configured(configured({"debug": "yes", "app": 3}), project)
     assert [f.code for f in bad.diagnostics] == ["DL409", "DL409"]
     assert bad.diagnostics[0].message == "devlint.toml:2: services.api.app: expected a string such as " \
                                          "\"app:create_app\", got the number 3"
-    assert plugin.devlint_resolve_service(service=Service("x", kind="angular"), project=project) is None
+    from devlint.manager import PluginHost  # the host routes per-service hooks by kind (no guard in the plugin)
+
+    assert "runner" not in PluginHost().resolve_service(Service("x", kind="angular"), project).details
 
 
 def test_detect(tmp_path: Path) -> None:

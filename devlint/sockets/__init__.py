@@ -18,9 +18,10 @@ import sys
 
 TYPE_CHECKING = False  # not typing's: this package is on the warm path
 if TYPE_CHECKING:
-    from typing import Collection, Optional, Tuple
+    from typing import Collection, List, Optional, Tuple
 
     from devlint.model import Listener, Snapshot
+    from devlint.sockets.netlink import RawSocket
 
 __all__ = ["owner_of_connection", "scan"]
 
@@ -31,13 +32,15 @@ def _wanted(ports: Optional[Collection[int]]) -> Optional[frozenset[int]]:
     return frozenset(int(p) for p in ports if 0 < int(p) < 65536)
 
 
-def scan(ports: Optional[Collection[int]], platform: Optional[str] = None) -> Snapshot:
+def scan(ports: Optional[Collection[int]], platform: Optional[str] = None,
+         rows: Optional[List[RawSocket]] = None) -> Snapshot:
     """Every TCP socket in LISTEN state on `ports` (None: on any port), IPv4 and IPv6.
 
     `platform` (default ``sys.platform``) picks the strategy and is recorded in the
     snapshot, so checks judge with that platform's bind rules. Never raises for a socket
     or process the OS hides: such listeners come back with ``pid=None`` and the snapshot is
-    marked ``partial``.
+    marked ``partial``. `rows` (Linux): the LISTEN rows netlink already returned for
+    exactly these ports in this process (warm.py's query); then only owners are looked up.
     """
     from devlint.model import Snapshot
 
@@ -48,7 +51,7 @@ def scan(ports: Optional[Collection[int]], platform: Optional[str] = None) -> Sn
     if platform.startswith("linux"):
         from devlint.sockets import linux
 
-        listeners, backend = linux.scan(wanted)
+        listeners, backend = linux.scan(wanted, rows)
     else:
         from devlint.sockets import portable
 

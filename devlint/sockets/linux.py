@@ -20,7 +20,6 @@ from devlint.sockets.netlink import (
     ALL_STATES,
     INET_DIAG_SKV6ONLY,
     NETLINK_SOCK_DIAG,
-    PRESCANNED,
     TCP_ESTABLISHED,
     TCP_LISTEN,
     TCP_TIME_WAIT,
@@ -32,7 +31,6 @@ from devlint.sockets.netlink import (
     _port_filters,
     _request,
     netlink_dump,
-    prescan,
 )
 
 TYPE_CHECKING = False
@@ -45,7 +43,7 @@ __all__ = [
     "ALL_STATES", "INET_DIAG_SKV6ONLY", "NETLINK_SOCK_DIAG", "TCP_ESTABLISHED", "TCP_LISTEN", "TCP_TIME_WAIT",
     "RawSocket", "Unavailable", "_bc_any_sport", "_bc_sport_dport", "_parse_messages", "_port_filters",
     "_request", "find_owners", "listening_rows", "netlink_dump", "owner_of_connection", "parse_proc_net_tcp",
-    "prescan", "procfs_dump", "scan", "with_owners",
+    "procfs_dump", "scan", "with_owners",
 ]
 
 
@@ -223,8 +221,6 @@ def _listening(ports: Optional[FrozenSet[int]]) -> List[RawSocket]:
 
 def listening_rows(ports: Optional[FrozenSet[int]]) -> Tuple[List[RawSocket], str]:
     """LISTEN rows on `ports` from the first backend that works, and its name."""
-    if ports is not None and ports in PRESCANNED:
-        return PRESCANNED.pop(ports), "netlink"
     try:
         return _listening(ports), "netlink"
     except Unavailable:
@@ -232,13 +228,18 @@ def listening_rows(ports: Optional[FrozenSet[int]]) -> Tuple[List[RawSocket], st
     return procfs_dump(frozenset({TCP_LISTEN}), ports), "procfs"
 
 
-def scan(ports: Optional[FrozenSet[int]]) -> Tuple[List[Listener], str]:
-    try:
-        rows, backend = listening_rows(ports)
-    except Unavailable:
-        from devlint.sockets import portable
+def scan(ports: Optional[FrozenSet[int]], rows: Optional[List[RawSocket]] = None) -> Tuple[List[Listener], str]:
+    """Listeners on `ports` with their owners, and the backend's name. rows: what netlink
+    already returned for exactly these ports in this process (the warm pre-check's query,
+    handed on by the CLI): only the owners are looked up."""
+    backend = "netlink"
+    if rows is None:
+        try:
+            rows, backend = listening_rows(ports)
+        except Unavailable:
+            from devlint.sockets import portable
 
-        return portable.scan(ports, "linux")
+            return portable.scan(ports, "linux")
     listeners = with_owners(rows)
     if any(lst.pid is None for lst in listeners):
         listeners = _still_listening(listeners, ports)

@@ -5,9 +5,11 @@ LISTEN sockets, the ``INET_DIAG_SKV6ONLY`` attribute (the kernel adds it without
 asked). A port filter runs in the kernel as inet_diag bytecode, so the cost does not grow
 with the number of unrelated listeners.
 
-Split from linux.py because ``prescan`` runs on the warm path of every `devlint run`
-(warm.py): this module imports only ``_socket`` (not ``socket``, whose enums cost ≈ 1 ms),
-``struct`` and ``operator``, never ``typing`` or the data model.
+Split from linux.py because ``listening`` runs on the warm path of every `devlint run`
+(warm.py asks it whether anything listens on the cached plan's ports, and hands the rows
+it got on to the CLI, so a run asks the kernel once): this module imports only ``_socket``
+(not ``socket``, whose enums cost ≈ 1 ms), ``struct`` and ``operator``, never ``typing`` or
+the data model.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from operator import itemgetter as _itemgetter
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Tuple
+    from typing import FrozenSet, Iterable, List, NamedTuple, Optional, Tuple
 
 # <linux/netlink.h>, <linux/sock_diag.h>, <linux/inet_diag.h>, <net/tcp_states.h>
 NETLINK_SOCK_DIAG = 4
@@ -210,22 +212,3 @@ def listening(ports: Optional[FrozenSet[int]]) -> List[RawSocket]:
     rows = netlink_dump(1 << TCP_LISTEN, _port_filters(ports))
     # a filter is a speed-up, not a guarantee: keep Python's word on ports and state
     return [r for r in rows if r.state == TCP_LISTEN and (ports is None or r.port in ports)]
-
-
-# rows a prescan found, for the scan that follows in the same run (so the run asks once)
-PRESCANNED: Dict[FrozenSet[int], List[RawSocket]] = {}
-
-
-def prescan(ports: FrozenSet[int]) -> bool:
-    """Whether anything listens on `ports` (True also when netlink cannot tell).
-
-    The warm path's only question: a clear stack needs no owners, no /proc walk and no
-    data model. When True, the rows are kept for linux.listening_rows in the same run.
-    """
-    try:
-        rows = listening(ports)
-    except Unavailable:
-        return True
-    if rows:
-        PRESCANNED[ports] = rows
-    return bool(rows)

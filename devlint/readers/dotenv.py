@@ -1,18 +1,19 @@
-"""A python-dotenv compatible reader for ``.env`` / ``.flaskenv``, without importing it.
+"""python-dotenv's rules, per release, for reading dotenv files without importing python-dotenv.
 
-Flask's CLI loads these files through python-dotenv (``dotenv_values``), so the values
-devlint reports must be exactly the ones python-dotenv produces: same regular
-expressions, same escapes, same ``${VAR}`` / ``${VAR:-default}`` expansion, same
-silent skipping of lines it cannot parse. This is a port of python-dotenv 1.x's
-``parser.py`` and ``variables.py`` (BSD-3-Clause), kept here because devlint must not
-depend on or import the user's environment, and it adds what devlint needs on top:
-the line of every binding and of every line python-dotenv would skip.
+Python dev servers load ``.env`` files (and their own, e.g. flask's ``.flaskenv``) through
+python-dotenv (``dotenv_values``, ``find_dotenv``), so the values devlint reports must be
+exactly the ones python-dotenv produces: same regular expressions, same escapes, same
+``${VAR}`` / ``${VAR:-default}`` expansion, same silent skipping of lines it cannot parse.
+This is a port of python-dotenv 1.x's ``parser.py``, ``variables.py`` and ``main.py``
+(find_dotenv) (BSD-3-Clause), kept here because devlint must not depend on or import the
+user's environment, and it adds what devlint needs on top: the line of every binding and of
+every line python-dotenv would skip.
 
 python-dotenv changed its parser in 1.2.3 (a leading BOM is dropped, a backslash escapes
 any character inside quotes) and 1.2.4 (``KEY= # comment`` is empty); releases after 1.2.1
 need Python 3.10, so a Python 3.9 project has the old rules. All three are here;
-installed_version() finds the release next to the Python that will run Flask, by reading
-files only.
+installed_version() finds the release next to the Python that runs a given program (e.g.
+flask), by reading files only.
 """
 
 from __future__ import annotations
@@ -196,15 +197,67 @@ def values(
     return result, lines, parsed.skipped
 
 
-# -- which python-dotenv Flask will load -----------------------------------------------------
+# -- a file as dotenv_values(path) reads it ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileValues:
+    """``dotenv_values(path)`` for one file, with lines. bom_key: the name python-dotenv
+    before 1.2.3 reads as ``"\\ufeff" + bom_key`` (the file starts with a UTF-8 BOM), so
+    bom_key itself is not set; None when that does not happen."""
+
+    values: Dict[str, Optional[str]]
+    lines: Dict[str, int]
+    skipped: Tuple[int, ...]
+    bom_key: Optional[str] = None
+
+
+def file_values(path: str, text: str, environ: Callable[[str], Optional[str]], version: Version = LATEST) -> FileValues:
+    """What the given python-dotenv release reads from the file at path, whose text (BOM
+    dropped, as Project.read_text gives it) the caller has read: releases before 1.2.3
+    keep a BOM as part of the first name, which is looked up in the file's first bytes."""
+    found, lines, skipped = values(text, environ, version=version)
+    if version >= DROPS_BOM or not found or not _starts_with_bom(path):
+        return FileValues(found, lines, skipped)
+    first = next(iter(found))
+    bommed = "\ufeff" + first
+    found = {(bommed if key == first else key): value for key, value in found.items()}
+    lines[bommed] = lines.pop(first)
+    return FileValues(found, lines, skipped, first)
+
+
+def _starts_with_bom(path: str) -> bool:
+    # Project.read_text drops a BOM; the file was just read (and recorded) through the Project.
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(3) == b"\xef\xbb\xbf"
+    except OSError:
+        return False
+
+
+def find_dotenv(project: Project, name: str, cwd: str) -> Optional[str]:
+    """The nearest file `name` in cwd (from the project root) or a parent folder, as
+    ``dotenv.find_dotenv(name, usecwd=True)`` finds it; None when there is none."""
+    folder = os.path.abspath(os.path.join(project.root, cwd))
+    while True:
+        candidate = os.path.join(folder, name)
+        if project.exists(candidate):
+            return candidate
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+# -- which python-dotenv a program will load ------------------------------------------------
 
 _DIST_INFO = re.compile(r"python_dotenv-(\d+(?:\.\d+)*)\.dist-info")
 _SH_EXEC = re.compile(r"^'''exec' +['\"]?([^'\"\s]+)", re.MULTILINE)  # pip's #!/bin/sh for long paths
 
 
 def installed_version(project: Project, program: str, cwd: str, path: Optional[str]) -> Optional[Version]:
-    """The python-dotenv release next to the Python that runs `program` (`flask`, or a
-    python), or None when that is not clear. Reads files only: the program found on PATH,
+    """The python-dotenv release next to the Python that runs `program` (a script on PATH,
+    e.g. `flask`, or a python), or None when that is not clear. Reads files only: the program found on PATH,
     a script's #! line, then the names in that environment's site-packages."""
     found = _which(project, program, cwd, path)
     if found is None:
@@ -250,7 +303,7 @@ def _shebang_interpreter(project: Project, script: str, cwd: str, path: Optional
 
     try:
         text = project.read_text(script) or ""
-    except FileProblem:  # flask.exe on Windows, or unreadable
+    except FileProblem:  # a .exe launcher on Windows, or unreadable
         return None
     first, _, rest = text.partition("\n")
     words = first[2:].split() if first.startswith("#!") else []

@@ -1,0 +1,171 @@
+"""One invocation of devlint: what the warm pre-check (warm.py) and the CLI decide alike.
+
+Both entries must agree on these, so each is written once, here:
+
+- ``Request``: what was asked (working folder, the command of `run`, the services named,
+  --config, --strict, -p). One frozen value; ``Request.key()`` is the plan cache's key.
+- ``run_command``: the plain `devlint run -- CMD` form, the argv the warm path answers and
+  the CLI reads without argparse.
+- ``colour``: the colour rule (--color, NO_COLOR, FORCE_COLOR, a terminal, TERM=dumb).
+- ``guarded``: how an invocation ends: Ctrl-C (130), SIGTERM (143), a user mistake as one
+  line (the CLI says which errors are mistakes).
+- ``UsageError`` and ``working_dir``.
+
+Hand-kept light: every `devlint` start imports this module before it knows whether the
+cached plan answers, and that warm path costs about 1.75 times a bare `python -c pass`. So
+it imports only ``os`` and ``sys``: no ``typing``, no ``dataclasses`` (with ``inspect``), no
+data model, each worth milliseconds here. That is why Request is a small class written by
+hand instead of a frozen dataclass, and why type names are imported for the type checker
+only (tests/test_warm.py checks what the warm path imports).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False  # not typing's: see above
+if TYPE_CHECKING:
+    from typing import Callable, FrozenSet, List, Mapping, NoReturn, Optional, Sequence, Tuple, Union
+
+    from devlint.sockets.netlink import RawSocket
+
+    Key = Tuple[str, Optional[Tuple[str, ...]], Tuple[str, ...], Optional[str], bool, Tuple[str, ...]]
+    # The warm pre-check's one netlink query, handed to the CLI: (ports asked about, LISTEN rows).
+    Scanned = Tuple[FrozenSet[int], List[RawSocket]]
+    Classify = Callable[[Exception], Tuple[int, Optional[str]]]
+
+INTERRUPTED = 130  # model.ExitCode.INTERRUPTED (128 + SIGINT), as a shell reports Ctrl-C
+TERMINATED = 143  # model.ExitCode.TERMINATED (128 + SIGTERM)
+
+
+class UsageError(Exception):
+    """The command line asks for something that does not exist (exit 2)."""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived while devlint was still deciding (see ``end_quietly_on_sigterm``)."""
+
+
+class Request:
+    """What the user asked for, as far as planning is concerned; also the plan cache's key.
+
+    cwd: the working folder (a str; a Path is accepted). argv: the command of `devlint run`
+    (None for the other sub-commands). names: services named on the command line.
+    config: --config. strict: --strict. plugin_flags: each -p as typed (``no:flask``).
+    Frozen, compared and hashed by ``key()``. The environment is not part of it: a plan
+    records the variables it read and is checked against them (cache.py).
+    """
+
+    __slots__ = ("argv", "config", "cwd", "names", "plugin_flags", "strict")
+
+    cwd: str
+    argv: Optional[Tuple[str, ...]]
+    names: Tuple[str, ...]
+    config: Optional[str]
+    strict: bool
+    plugin_flags: Tuple[str, ...]
+
+    def __init__(self, cwd: Union[str, os.PathLike[str]], argv: Optional[Sequence[str]] = None,
+                 names: Sequence[str] = (), config: Optional[str] = None, strict: bool = False,
+                 plugin_flags: Sequence[str] = ()) -> None:
+        init = object.__setattr__
+        init(self, "cwd", os.fspath(cwd))
+        init(self, "argv", None if argv is None else tuple(argv))
+        init(self, "names", tuple(names))
+        init(self, "config", config)
+        init(self, "strict", bool(strict))
+        init(self, "plugin_flags", tuple(plugin_flags))
+
+    def key(self) -> Key:
+        """Every field, as plain data (marshal-able): the cache file's name is a hash of it,
+        and the file records it to be compared again on load."""
+        return (self.cwd, self.argv, self.names, self.config, self.strict, self.plugin_flags)
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError(f"Request is frozen: cannot set {name}")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Request) and self.key() == other.key()
+
+    def __hash__(self) -> int:
+        return hash(self.key())
+
+    def __repr__(self) -> str:
+        names = ("cwd", "argv", "names", "config", "strict", "plugin_flags")  # the order of key()
+        return "Request(" + ", ".join(f"{name}={value!r}" for name, value in zip(names, self.key())) + ")"
+
+
+def working_dir() -> str:
+    """The working folder; UsageError when it was removed (or cannot be read)."""
+    try:
+        return os.getcwd()
+    except OSError as exc:
+        raise UsageError(f"the working directory cannot be read ({exc.strerror or exc}); cd to a folder "
+                         "that exists") from None
+
+
+def run_command(argv: Sequence[str]) -> Optional[List[str]]:
+    """The command of `devlint run -- CMD ...`, else None (any other sub-command, or an
+    option before `--`). Nothing after `--` is an option, so in this form every option has
+    its default: the warm path answers it, and the CLI reads it without argparse."""
+    if len(argv) < 3 or argv[0] != "run" or argv[1] != "--":
+        return None
+    return list(argv[2:])
+
+
+def colour(mode: str, stream: object, env: Mapping[str, str]) -> bool:
+    """Whether to colour `stream`: --color always/never as given; "auto": not with NO_COLOR
+    set (any value), then yes with FORCE_COLOR set (not "0"), else only on a terminal whose
+    TERM is not "dumb"."""
+    if mode != "auto":
+        return mode == "always"
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR") not in (None, "", "0"):
+        return True
+    return isatty(stream) and env.get("TERM") != "dumb"
+
+
+def isatty(stream: object) -> bool:
+    """stream.isatty(), False for a closed stream or one without it."""
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
+        return False
+
+
+def end_quietly_on_sigterm() -> None:
+    """SIGTERM while devlint decides raises Terminated: ``guarded`` ends with 143 (128+15),
+    as a shell would report, without a traceback. Left alone when the caller ignores
+    SIGTERM, so the command inherits that; exec resets a handler, never an ignore."""
+    import _signal as signal  # type: ignore[import-not-found]  # signal.py builds enums (≈ 0.5 ms)
+
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        def handler(signum: int, frame: object) -> None:
+            raise Terminated()
+
+        signal.signal(signal.SIGTERM, handler)
+
+
+def guarded(body: Callable[[], int], classify: Optional[Classify] = None) -> int:
+    """Run one invocation and return its exit code. Ctrl-C: "devlint: interrupted", 130.
+    Terminated: 143. An exception ``classify`` maps to (code, message): "devlint: message"
+    and that code; (code, None) or no ``classify``: the exception propagates (a bug)."""
+    try:
+        return body()
+    except KeyboardInterrupt:
+        print("devlint: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except Terminated:
+        return TERMINATED
+    except Exception as exc:
+        code, message = classify(exc) if classify is not None else (0, None)
+        if message is None:
+            raise
+        print(f"devlint: {message}", file=sys.stderr)
+        return code
+
+
+__all__ = ["Request", "Terminated", "UsageError", "colour", "end_quietly_on_sigterm", "guarded", "isatty",
+           "run_command", "working_dir"]

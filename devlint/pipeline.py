@@ -1,0 +1,145 @@
+"""The run pipeline: request → plan → snapshot → verdicts → findings.
+
+Each step takes what the one before made and none reaches back:
+
+- ``request``: what was asked, in the working folder (invocation.Request: also the cache key);
+- ``plan``: config and services, from the cache while every input is unchanged, else built
+  (plan.py) through the plugins, with the static findings;
+- ``snapshot``: ONE scan of the TCP listeners on the ports this run checks, both families,
+  with owners (or the rows the warm pre-check already got from netlink, handed on);
+- ``verdicts``: typed (service, endpoint, Verdict) for each endpoint that is not clear;
+- ``findings``: the plan's static findings, then one rule-table finding per verdict.
+
+``check`` runs the last three; `devlint run` and `check` call it, --kill and --wait work on
+its verdicts and call it again. The CLI only chooses what to print. The warm pre-check
+(warm.py) is this pipeline with the plan read from the cache, through the same Request.
+
+A cached, clear run stays lean: config parsing, pluggy and the plugins load only when a
+plan is built or a listener needs explaining; the verdict rules only when something
+listens on one of the ports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, List, Mapping, Optional, Sequence, Tuple
+
+from devlint.invocation import Request, working_dir
+from devlint.model import ExitCode, Finding, Severity
+
+if TYPE_CHECKING:
+    from devlint.checks import Explain, Judged
+    from devlint.invocation import Scanned
+    from devlint.manager import PluginHost
+    from devlint.model import Endpoint, Explanation, Listener, Service, Snapshot
+    from devlint.plan import Plan
+
+
+def request(argv: Optional[Sequence[str]] = None, names: Sequence[str] = (), config: Optional[str] = None,
+            strict: bool = False, plugin_flags: Sequence[str] = ()) -> Request:
+    """What was asked, in the current working folder (UsageError when that folder cannot be
+    read): argv is `run`'s command (None for the other sub-commands), names the services
+    named, then --config, --strict and -p."""
+    return Request(working_dir(), argv, names, config, strict, plugin_flags)
+
+
+def plan(request: Request, env: Mapping[str, str], use_cache: bool = True) -> Tuple[Plan, bool]:
+    """(plan, from the cache?). The cached plan while every input is unchanged; else it is
+    built (plan.build: ConfigError, UsageError, PluginError) and saved when it has no
+    finding and no warning. use_cache False (--no-cache) or DEVLINT_NO_CACHE set: the
+    cache is neither read nor written."""
+    from devlint import plan as planning
+
+    use_cache = use_cache and not env.get("DEVLINT_NO_CACHE")
+    if use_cache:
+        from devlint import cache
+
+        cached = cache.load(request, env)
+        if cached is not None:
+            return cached, True
+    built = planning.build(request, env)
+    if use_cache and not built.findings and not built.warnings:
+        from devlint import cache
+
+        cache.save(request, env, built)
+    return built, False
+
+
+def snapshot(plan: Plan, scanned: Optional[Scanned] = None) -> Snapshot:
+    """One scan of the listeners on the ports of the services this run checks. scanned:
+    the warm pre-check's netlink rows, used when they are for exactly these ports."""
+    from devlint.sockets import scan
+
+    ports = frozenset(ep.port for svc in plan.target_services() for ep in svc.endpoints)
+    rows = scanned[1] if scanned is not None and scanned[0] == ports else None
+    return scan(ports, plan.platform or None, rows)
+
+
+def verdicts(plan: Plan, snapshot: Snapshot) -> Tuple[Judged, ...]:
+    """The checked endpoints that are not clear: held or shadowed, with the listeners in the
+    way. Nothing listening on any port (the usual run) needs no verdict rules at all."""
+    if not snapshot.listeners:
+        return ()
+    from devlint.checks import in_the_way
+
+    return tuple(in_the_way(plan.target_services(), snapshot))
+
+
+def findings(plan: Plan, judged: Sequence[Judged], platform: str, explain: Optional[Explain]) -> List[Finding]:
+    """The plan's static findings, then one finding per verdict (rules.py codes)."""
+    found = list(plan.findings)
+    if judged:
+        from devlint.checks import findings_for
+
+        found.extend(findings_for(judged, platform, plan.services, explain))
+    return found
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One pass over the machine: the verdicts that are not clear, and every finding."""
+
+    verdicts: Tuple[Judged, ...]
+    findings: Tuple[Finding, ...]
+
+    @property
+    def code(self) -> int:
+        """The exit code these findings mean (exit_code)."""
+        return exit_code(self.findings)
+
+    def held_only(self) -> bool:
+        """Only "port in use" errors (held or shadowed): the kind a server shutting down resolves."""
+        from devlint.rules import HELD, SHADOWED
+
+        errors = [f for f in self.findings if f.severity >= Severity.ERROR]
+        return bool(errors) and all(f.code in (HELD, SHADOWED) for f in errors)
+
+
+def check(plan: Plan, explain: Optional[Explain], scanned: Optional[Scanned] = None) -> Checked:
+    """snapshot → verdicts → findings for a plan; `explain` is asked about listeners in the
+    way (explainer); `scanned` as for snapshot."""
+    taken = snapshot(plan, scanned)
+    judged = verdicts(plan, taken)
+    return Checked(judged, tuple(findings(plan, judged, taken.platform, explain)))
+
+
+def explainer(env: Mapping[str, str], plugin_flags: Sequence[str]) -> Explain:
+    """The plugins' devlint_explain_listener, loading the plugins only when first asked."""
+    host: List[PluginHost] = []
+
+    def explain(listener: Listener, service: Service, endpoint: Endpoint, platform: str) -> Optional[Explanation]:
+        if not host:
+            from devlint.manager import PluginHost, disabled_from
+
+            host.append(PluginHost(disabled_from(env, plugin_flags)))
+        return host[0].explain_listener(listener, service, endpoint, platform)
+
+    return explain
+
+
+def exit_code(found: Sequence[Finding]) -> int:
+    """1 when any finding is an error, else 0."""
+    return int(ExitCode.FINDINGS if any(f.severity >= Severity.ERROR for f in found) else ExitCode.OK)
+
+
+__all__ = ["Checked", "check", "exit_code", "explainer", "findings", "plan", "request", "snapshot", "verdicts"]

@@ -1,0 +1,128 @@
+"""Explaining a listener that is a running Firebase emulator suite (a live hook: only for a port
+that is not clear).
+
+Two kinds of evidence. The process's command line: firebase-tools' node process
+(``firebase emulators:start``), or one of the emulators it downloads into
+``~/.cache/firebase/emulators/`` (src/emulator/downloadableEmulators.ts), the JVM ones among them
+run as ``java -jar <name>-v<version>.jar``. And the hub locator file ``hub-<project>.json`` that
+the emulator hub writes into the temp folder while a suite runs and removes when it stops cleanly
+(src/emulator/hub.ts ``EmulatorHub.getLocatorFilePath``), naming the hub's port and origins.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, Optional, Sequence, Set
+
+from devlint.model import Endpoint, Explanation, Listener, Service
+
+from .cli import is_firebase
+from .rules import KIND
+
+# The Java jars firebase-tools downloads and runs for the JVM emulators.
+JAVA_EMULATORS = (
+    "cloud-firestore-emulator",
+    "cloud-storage-rules-runtime",
+    "pubsub-emulator",
+    "firebase-database-emulator",
+)
+DOWNLOADS = "/.cache/firebase/emulators/"
+HUB_FILES = "hub-*.json"
+MAX_HUB_FILES = 50
+MAX_HUB_FILE_BYTES = 1 << 20
+
+
+def explain(listener: Listener, service: Service, endpoint: Endpoint) -> Optional[Explanation]:
+    """What a listener in the way is, when it is firebase-tools or one of its emulators. Next to
+    a firebase service it is a suite from an earlier run; next to another, a suite in the way.
+    Either way a dev server of the user's own, which --kill may offer to stop."""
+    what = emulator_process(listener.cmdline)
+    if what is None:
+        return None
+    ours = service.kind == KIND
+    project_id = service.details.get("project") if ours else None
+    hub = hub_file_for(listener, project_id if isinstance(project_id, str) else None)
+    # why and fix end without a full stop: the report joins them as "title: why; fix."
+    why = f"{listener.owner()} is {what} still listening on {listener.where()}" + (f"; {hub}" if hub else "")
+    if ours:
+        why += ". It looks like an emulator suite from an earlier run that was not stopped"
+        fix = (f"stop it (Ctrl-C in its terminal, or `kill {listener.pid}`), or run devlint with --kill"
+               if listener.pid else "stop the earlier `firebase emulators:start` (Ctrl-C in its terminal)")
+    else:
+        fix = "stop that emulator suite, or move one of them to another port" + (
+            f" ({endpoint.fix.format(port=endpoint.port + 1)})" if endpoint.fix else "")
+    return Explanation(title=f"Firebase emulator ({what})", why=why, fix=fix, stale=True)
+
+
+def emulator_process(cmdline: Optional[Sequence[str]]) -> Optional[str]:
+    """What a process is, when its command line is firebase-tools or one of its emulators."""
+    if not cmdline:
+        return None
+    words = [str(w) for w in cmdline]
+    joined = " ".join(words).replace("\\", "/")
+    for jar in JAVA_EMULATORS:
+        if jar in joined:
+            return f"the Java {jar} of firebase-tools"
+    if "firebase-tools" in joined or any(is_firebase(w) for w in words):
+        for word in words:
+            if word.startswith("emulators:"):
+                return f"firebase-tools (`firebase {word}`)"
+        if DOWNLOADS in joined or "firebase-tools" in joined:
+            return "a firebase-tools process"
+    if DOWNLOADS in joined:
+        return "a downloaded firebase emulator"
+    return None
+
+
+def hub_file_for(listener: Listener, project_id: Optional[str] = None) -> Optional[str]:
+    """The hub locator file (hub-<project>.json in the temp folder, written while an emulator
+    suite runs and removed when it stops cleanly) that names this listener's port, or that
+    belongs to the service's project, as a sentence; None when there is none."""
+    import glob
+    import tempfile
+
+    folder = tempfile.gettempdir()
+    for path in sorted(glob.glob(os.path.join(folder, HUB_FILES)))[:MAX_HUB_FILES]:
+        data = _read_hub_file(path)
+        if data is None:
+            continue
+        ports = _hub_ports(data)
+        shown_ports = ", ".join(str(p) for p in sorted(ports))
+        file_project = os.path.basename(path)[len("hub-"):-len(".json")]
+        if listener.port in ports or (listener.pid is not None and data.get("pid") == listener.pid):
+            return (f"{path} (written by firebase-tools while a suite runs) says the emulator hub "
+                    f"of project {file_project!r} is on port {shown_ports}")
+        if project_id is not None and file_project == project_id and ports:
+            return (f"{path} shows an emulator suite of project {project_id!r} still running "
+                    f"(hub on port {shown_ports})")
+    return None
+
+
+def _read_hub_file(path: str) -> Optional[Dict[str, Any]]:
+    """A hub file's JSON object, or None. The temp folder is shared: read only regular files of
+    our own, without blocking on a FIFO, and survive whatever they hold."""
+    import json
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+        with open(fd, encoding="utf-8") as handle:
+            st = os.fstat(handle.fileno())
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_HUB_FILE_BYTES or (
+                    hasattr(os, "getuid") and st.st_uid != os.getuid()):
+                return None
+            data = json.load(handle)
+    except (OSError, ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _hub_ports(data: Dict[str, Any]) -> Set[int]:
+    """The ports a hub file names: its `port`, and the port of each of its `origins`."""
+    ports: Set[int] = set()
+    if isinstance(data.get("port"), int):
+        ports.add(data["port"])
+    for origin in data.get("origins") or ():
+        if isinstance(origin, str) and origin.rsplit(":", 1)[-1].isdigit():
+            ports.add(int(origin.rsplit(":", 1)[-1]))
+    return ports

@@ -1,0 +1,22 @@
+"""The Firebase plugin's finding codes (DL5xx), each declared once with its default severity.
+
+The severities are the README's (section "Firebase (DL5xx)"); tests/test_docs.py checks the two
+agree. Every finding of this plugin is built through ``RULES("DL5xx", ...)``. Also the name of
+the service kind this plugin owns.
+"""
+
+from __future__ import annotations
+
+from devlint.model import Rule, RuleTable, Severity
+
+KIND = "firebase"
+
+RULES = RuleTable(KIND, [
+    Rule("DL501", Severity.ERROR, "firebase.json is missing, unreadable or not valid JSON"),
+    Rule("DL502", Severity.ERROR, "a value of the wrong type in firebase.json or devlint.toml"),
+    Rule("DL503", Severity.ERROR, "two emulators on the same port (a warning when one moves by itself)"),
+    Rule("DL504", Severity.WARNING, "--only names an emulator firebase.json does not configure"),
+    Rule("DL505", Severity.WARNING, "an emulator is configured but firebase-tools will not start it"),
+    Rule("DL506", Severity.WARNING, "hosting on port 5001, which firebase-tools never gives to hosting"),
+    Rule("DL507", Severity.ERROR, "no emulator to start"),
+], doc="README.md#firebase-dl5xx")
