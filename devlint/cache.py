@@ -58,7 +58,8 @@ def folder(env: Mapping[str, str]) -> str:
 
 
 def stamp(path: str) -> Optional[Tuple[int, int, int]]:
-    """(size, mtime_ns, inode), or None when absent; the same record as project.stamp."""
+    """(size, mtime_ns, inode) of a file, or None when absent: the record every input of a plan
+    is kept with (project.Project records its reads with it) and compared by on load."""
     try:
         st = os.stat(path)
     except (OSError, ValueError):

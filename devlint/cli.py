@@ -330,6 +330,8 @@ def cmd_plugins(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     for info in host.infos:
         print(f"{info.name} {info.version} ({info.module}, from {info.distribution})")
         print(f"  hooks: {', '.join(info.hooks)}")
+        if info.codes:
+            print(f"  codes: {', '.join(info.codes)}")
     if host.disabled:
         print(f"disabled: {', '.join(sorted(host.disabled))}")
     return int(ExitCode.OK)

@@ -21,17 +21,11 @@ from typing import Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
 
 from devlint.model import Command
 from devlint.project import Project
+from devlint.readers.shell import REDIRECTS, tokenize
 
 MAX_DEPTH = 8  # scripts calling scripts calling scripts...; real stacks use 2 or 3
 
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-_OPERATORS = ("&&", "||", ";;", "|&", "&>>", "&>", ">>", ">&", "<&", "<<", "<>", ">|",
-              ";", "&", "|", "(", ")", "<", ">")
-_SEPARATORS = {"&&", "||", ";", ";;", "&", "|", "|&", "\n"}
-_REDIRECTS = {"&>>", "&>", ">>", ">&", "<&", "<<", "<>", ">|", "<", ">"}
-# Outside quotes, a backslash escapes only these; before anything else it is kept, so a
-# Windows path written for cmd.exe (venv\Scripts\flask) survives as one word.
-_ESCAPABLE = set(" \t\n\"'\\$`;&|()<>#*?[]~{}!")
 _RESERVED_SKIP = {"if", "then", "else", "elif", "do", "while", "until", "!", "{", "}", "fi", "done",
                   "esac", "time"}
 _RESERVED_DROP = {"for", "case", "function", "select"}
@@ -66,14 +60,6 @@ _CONCURRENTLY_VALUE_OPTS = {
 }
 _UV_VALUE_OPTS = {"--with", "--python", "-p", "--env-file", "--package", "--extra", "--group",
                   "--directory", "--project", "--index", "--index-url", "--with-requirements"}
-@dataclass
-class _Token:
-    kind: str  # "word" or "op"
-    value: str
-    start: int
-    end: int
-
-
 class Wrappers(Protocol):
     """What plugins add to the reading of a command line (PluginHost implements it)."""
 
@@ -128,107 +114,6 @@ def scripts_commands(project: Project, cwd: str = ".",
 
 # -- shell text ---------------------------------------------------------------------
 
-def _tokenize(text: str) -> List[_Token]:
-    """Words (quotes removed) and operators of a POSIX-ish shell text."""
-    tokens: List[_Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        char = text[i]
-        if char in " \t\r":
-            i += 1
-            continue
-        if char == "\n":
-            tokens.append(_Token("op", "\n", i, i + 1))
-            i += 1
-            continue
-        if char == "#":
-            end = text.find("\n", i)
-            i = n if end < 0 else end
-            continue
-        op = next((o for o in _OPERATORS if text.startswith(o, i)), None)
-        if op is not None:
-            tokens.append(_Token("op", op, i, i + len(op)))
-            i += len(op)
-            continue
-        start = i
-        parts: List[str] = []
-        while i < n:
-            char = text[i]
-            if char in " \t\r\n" or any(text.startswith(o, i) for o in _OPERATORS):
-                so_far = "".join(parts)
-                if char in "<>" and so_far.isdigit() and i == start + len(so_far):
-                    parts = []  # `2>file`: the 2 is the redirect's file descriptor, not a word
-                    start = -1
-                break
-            if char == "'":
-                end = text.find("'", i + 1)
-                end = n if end < 0 else end
-                parts.append(text[i + 1:end])
-                i = end + 1
-            elif char == '"':
-                i += 1
-                while i < n and text[i] != '"':
-                    if text[i] == "\\" and i + 1 < n and text[i + 1] in '"\\$`\n':
-                        if text[i + 1] != "\n":
-                            parts.append(text[i + 1])
-                        i += 2
-                        continue
-                    if text.startswith("$(", i):
-                        end = _matching(text, i + 1)
-                        parts.append(text[i:end])
-                        i = end
-                        continue
-                    parts.append(text[i])
-                    i += 1
-                i += 1
-            elif char == "\\":
-                nxt = text[i + 1] if i + 1 < n else ""
-                if nxt == "\n":
-                    i += 2
-                elif nxt in _ESCAPABLE and nxt:
-                    parts.append(nxt)
-                    i += 2
-                else:
-                    parts.append("\\")
-                    i += 1
-            elif text.startswith("$(", i) or text.startswith("${", i):
-                end = _matching(text, i + 1)
-                parts.append(text[i:end])
-                i = end
-            elif char == "`":
-                end = text.find("`", i + 1)
-                end = n if end < 0 else end + 1
-                parts.append(text[i:end])
-                i = end
-            else:
-                parts.append(char)
-                i += 1
-        if start >= 0:
-            tokens.append(_Token("word", "".join(parts), start, i))
-    return tokens
-
-
-def _matching(text: str, open_at: int) -> int:
-    """The index after the bracket that closes the one at open_at, skipping quotes."""
-    pairs = {"(": ")", "{": "}"}
-    close = pairs[text[open_at]]
-    depth, i, n = 0, open_at, len(text)
-    while i < n:
-        char = text[i]
-        if char in "'\"":
-            end = text.find(char, i + 1)
-            i = n if end < 0 else end + 1
-            continue
-        if char == text[open_at]:
-            depth += 1
-        elif char == close:
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return n
-
-
 def _shell(text: str, cwd: str, env: Mapping[str, str], ctx: _Context, depth: int,
            script: Optional[str]) -> List[Command]:
     """Every simple command of a shell text, with `cd` and `export` followed in order."""
@@ -250,7 +135,7 @@ def _shell(text: str, cwd: str, env: Mapping[str, str], ctx: _Context, depth: in
             cwd = new_cwd
         words, first, last = [], -1, -1
 
-    for tok in _tokenize(text):
+    for tok in tokenize(text):
         if tok.kind == "word":
             if skip_next:
                 skip_next = False
@@ -259,7 +144,7 @@ def _shell(text: str, cwd: str, env: Mapping[str, str], ctx: _Context, depth: in
                 first = tok.start
             words.append(tok.value)
             last = tok.end
-        elif tok.value in _REDIRECTS:
+        elif tok.value in REDIRECTS:
             skip_next = True  # the file name after > or <
         elif tok.value == "(":
             flush()

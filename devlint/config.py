@@ -134,21 +134,9 @@ def _has_tool_table(pyproject: str, shown: str) -> bool:
     string that mentions the table is not one). Files that never mention "devlint" are not
     parsed at all, which keeps tomllib off the path of projects configured elsewhere. A file
     that mentions it but is not valid TOML is an error (file:line), not an absence."""
-    from devlint.project import MAX_FILE_BYTES
-
-    try:
-        with open(pyproject, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(shown, f"cannot be read ({exc.strerror or exc})") from None
-    if b"devlint" not in data:
+    text = _read_text(Path(pyproject), shown, unless_without=b"devlint")
+    if text is None:
         return False
-    if len(data) > MAX_FILE_BYTES:
-        raise ConfigError(shown, f"is larger than {MAX_FILE_BYTES} bytes; devlint reads files up to that size")
-    try:
-        text = decode_text(data)
-    except NotText as exc:
-        raise ConfigError(shown, "is not valid UTF-8 text", line=exc.line) from None
     tool = parse_toml(text, shown).get("tool")
     return isinstance(tool, dict) and "devlint" in tool
 
@@ -161,20 +149,9 @@ Kinds = Mapping[str, Mapping[str, str]]
 def load(path: Path, reason: str, kinds: Kinds, shown: Optional[str] = None,
          strict: bool = False) -> Config:
     """Read and validate a config file. kinds: every kind a plugin owns → its extra keys."""
-    from devlint.project import MAX_FILE_BYTES
-
     shown = shown or path.name
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(shown, f"cannot be read ({exc.strerror or exc})") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ConfigError(shown, f"is larger than {MAX_FILE_BYTES} bytes; is it really devlint's config?")
-    try:
-        text = decode_text(data)
-    except NotText as exc:
-        raise ConfigError(shown, "is not valid UTF-8 text", line=exc.line) from None
+    text = _read_text(path, shown)
+    assert text is not None
     table = parse_toml(text, shown)
     prefix: Tuple[str, ...] = ()
     if path.name == "pyproject.toml":
@@ -183,6 +160,26 @@ def load(path: Path, reason: str, kinds: Kinds, shown: Optional[str] = None,
     checker = _Checker(text, shown, prefix, kinds, strict)
     services, disabled = checker.top(table)
     return Config(path, reason, services, disabled, checker.warnings)
+
+
+def _read_text(path: Path, shown: str, unless_without: bytes = b"") -> Optional[str]:
+    """A config file's text; ConfigError (naming `shown`) when it cannot be read, is too
+    large or is not UTF-8. None when it does not contain `unless_without` at all."""
+    from devlint.project import MAX_FILE_BYTES
+
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(shown, f"cannot be read ({exc.strerror or exc})") from None
+    if unless_without not in data:
+        return None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(shown, f"is larger than {MAX_FILE_BYTES} bytes; is it really devlint's config?")
+    try:
+        return decode_text(data)
+    except NotText as exc:
+        raise ConfigError(shown, "is not valid UTF-8 text", line=exc.line) from None
 
 
 def parse_toml(text: str, shown: str) -> Dict[str, Any]:

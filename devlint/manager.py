@@ -16,13 +16,7 @@ from devlint.model import Command, Endpoint, Explanation, Finding, Listener, Rul
 from devlint.project import Project
 
 ENTRY_POINT_GROUP = "devlint"
-# name → module of the built-in plugins, as pyproject.toml registers them
-BUILTINS = {
-    "flask": "devlint_plugins.flask.hooks",
-    "firebase": "devlint_plugins.firebase.hooks",
-    "angular": "devlint_plugins.angular.hooks",
-    "stack": "devlint_plugins.stack",
-}
+BUILTIN_PACKAGE = "devlint_plugins"
 
 
 class PluginError(Exception):
@@ -31,11 +25,15 @@ class PluginError(Exception):
 
 @dataclass(frozen=True)
 class PluginInfo:
+    """A loaded plugin as `devlint plugins` shows it: its entry-point name, hook module,
+    distribution and version, the hooks it implements and the finding codes it declares."""
+
     name: str
     module: str
     distribution: str
     version: str
     hooks: Tuple[str, ...]
+    codes: Tuple[str, ...] = ()
 
 
 def disabled_from(env: Mapping[str, str], flags: Sequence[str], config: Sequence[str] = ()) -> frozenset[str]:
@@ -77,7 +75,7 @@ class PluginHost:
                 continue
             seen.add(name)
             self._register(name, module, dist, version)
-        for name, module in BUILTINS.items():  # running from a source tree without installed metadata
+        for name, module in _builtins():  # running from a source tree without installed metadata
             if name not in seen:
                 self._register(name, module, "devlint", _own_version())
 
@@ -94,7 +92,9 @@ class PluginHost:
             ) from None
         self.pm.register(module, name=name)
         hooks = tuple(sorted(h.name for h in (self.pm.get_hookcallers(module) or [])))
-        self.infos.append(PluginInfo(name, module_name, dist, version, hooks))
+        rules = getattr(module, "devlint_rules", None) if "devlint_rules" in hooks else None
+        codes = tuple(sorted(rule.code for rule in (rules() or []))) if rules is not None else ()
+        self.infos.append(PluginInfo(name, module_name, dist, version, hooks, codes))
 
     # -- typed hook calls ----------------------------------------------------------
     @property
@@ -168,6 +168,19 @@ class PluginHost:
         result: Optional[Explanation] = self.hook.devlint_explain_listener(
             listener=listener, service=service, endpoint=endpoint, platform=platform)
         return result
+
+
+def _builtins() -> List[Tuple[str, str]]:
+    """(name, module) of every built-in plugin, found in the devlint_plugins package the way
+    pyproject.toml registers them: a module is its own hook module, a package's is `.hooks`."""
+    import pkgutil
+
+    try:
+        package = importlib.import_module(BUILTIN_PACKAGE)
+    except ImportError:
+        return []
+    return [(info.name, f"{BUILTIN_PACKAGE}.{info.name}" + (".hooks" if info.ispkg else ""))
+            for info in pkgutil.iter_modules(package.__path__) if not info.name.startswith("_")]
 
 
 def _flatten(results: Iterable[Optional[Iterable[Finding]]]) -> List[Finding]:

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Tuple
 
+from devlint.cache import stamp
 from devlint.config import Config, discover, load
 from devlint.invocation import Request, UsageError
 from devlint.model import Finding, Service
-from devlint.project import FileStamp, Project, stamp
+from devlint.project import FileStamp, Project
 
 if TYPE_CHECKING:
     from devlint.manager import PluginHost

@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Tuple
 
+from devlint.cache import stamp  # one record of a file, shared with the warm path (which cannot import this module)
+
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
 # (size, mtime_ns, inode) of a file as it was read; None when it was absent or unreadable.
@@ -45,14 +47,6 @@ def decode_text(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise NotText(data[: exc.start].count(b"\n") + 1) from None
-
-
-def stamp(path: str) -> FileStamp:
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def _hidden(path: str) -> bool:

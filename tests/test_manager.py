@@ -1,0 +1,72 @@
+"""The plugin host: built-ins found without installed metadata, and per-service hooks routed
+to the plugin that owns the service's kind (plus plugins that own no kind)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Mapping, Optional
+
+import pytest
+
+from devlint import hookimpl, manager
+from devlint.model import Finding, Service, Severity
+from devlint.project import Project
+
+
+def test_builtins_load_by_name_without_installed_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(manager, "_entry_points", lambda: [])
+    host = manager.PluginHost()
+    assert {info.name for info in host.infos} == {"angular", "firebase", "flask", "stack"}
+    assert {info.module for info in host.infos} >= {"devlint_plugins.flask.hooks", "devlint_plugins.stack"}
+
+
+class Recorder:
+    """A plugin that owns `kind` (or none) and records which services its hooks saw."""
+
+    def __init__(self, kind: Optional[str]) -> None:
+        self.kind = kind
+        self.checked: List[str] = []
+        self.resolved: List[str] = []
+
+    @hookimpl
+    def devlint_service_kinds(self) -> Optional[Mapping[str, Mapping[str, str]]]:
+        return {self.kind: {}} if self.kind else None
+
+    @hookimpl
+    def devlint_check_service(self, service: Service, project: Project) -> Iterable[Finding]:
+        self.checked.append(service.name)
+        return [Finding("DL999", Severity.INFO, f"seen by {self.kind}", service=service.name)]
+
+    @hookimpl
+    def devlint_resolve_service(self, service: Service, project: Project) -> Optional[Service]:
+        self.resolved.append(service.name)
+        return None
+
+
+def test_per_service_hooks_go_to_the_kind_owner_and_to_plugins_owning_no_kind(tmp_path: Any) -> None:
+    host = manager.PluginHost(disabled=("flask", "firebase", "angular", "stack"))
+    demo, other, kindless = Recorder("demo"), Recorder("other"), Recorder(None)
+    for name, plugin in (("demo", demo), ("other", other), ("kindless", kindless)):
+        host.pm.register(plugin, name=name)
+    project = Project(tmp_path, env={})
+    found = host.check_service(Service("a", kind="demo"), project)
+    host.resolve_service(Service("b", kind="other"), project)
+    host.check_service(Service("c"), project)
+    assert (demo.checked, other.checked, kindless.checked) == (["a"], [], ["a", "c"])
+    assert (demo.resolved, other.resolved, kindless.resolved) == ([], ["b"], ["b"])
+    assert sorted(f.message for f in found) == ["seen by None", "seen by demo"]
+
+
+def test_a_plugin_kind_table_is_read_once_per_host(tmp_path: Any) -> None:
+    calls: Dict[str, int] = {"kinds": 0}
+
+    class Counting(Recorder):
+        @hookimpl
+        def devlint_service_kinds(self) -> Optional[Mapping[str, Mapping[str, str]]]:
+            calls["kinds"] += 1
+            return {"demo": {}}
+
+    host = manager.PluginHost(disabled=("flask", "firebase", "angular", "stack"))
+    host.pm.register(Counting("demo"), name="demo")
+    for name in "abc":
+        host.check_service(Service(name, kind="demo"), Project(tmp_path, env={}))
+    assert calls["kinds"] == 1
