@@ -75,11 +75,17 @@ def describe_listener(listener: Listener) -> str:
     return text
 
 
+def known_culprit(listener: Listener, service: Service, endpoint: Endpoint, platform: str) -> Optional[Explanation]:
+    """An Explain that knows only the built-in culprits (culprits.py): the default when the
+    caller brings no plugins (pipeline.explainer asks these first, then the plugins)."""
+    return culprits.match(listener, platform)
+
+
 def _finding(svc: Service, endpoint: Endpoint, verdict: Verdict, platform: str,
              taken: Sequence[int], explain: Optional[Explain], followers: Sequence[Upstream] = ()) -> Finding:
     explanations: Dict[int, Explanation] = {}
     for listener in verdict.listeners:
-        found = culprits.match(listener, platform) or (explain(listener, svc, endpoint, platform) if explain else None)
+        found = (explain or known_culprit)(listener, svc, endpoint, platform)
         if found:
             explanations[id(listener)] = found
     free = suggest_port(endpoint.port, taken, verdict.binds)

@@ -288,7 +288,7 @@ def cmd_config(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def cmd_who(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    from devlint import culprits, report
+    from devlint import report
     from devlint.model import Endpoint, Service
     from devlint.sockets import scan
 
@@ -303,8 +303,7 @@ def cmd_who(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     explain = pipeline.explainer(env, args.plugin_flags)
     notes: Dict[int, str] = {}
     for listener in snapshot.listeners:
-        found = culprits.match(listener, snapshot.platform) or explain(
-            listener, Service("who"), Endpoint("port", listener.port), snapshot.platform)
+        found = explain(listener, Service("who"), Endpoint("port", listener.port), snapshot.platform)
         if found:
             notes[id(listener)] = f"{found.title}: {found.why}; {found.fix}."
     if args.format == "json":
