@@ -133,9 +133,11 @@ def bracketed(address: str) -> str:
     return f"[{address}]" if ":" in address else address
 
 
-def v6only_default(platform: str) -> bool:
-    """IPV6_V6ONLY of a new IPv6 socket: on by default on Windows, off on Linux and macOS."""
-    return platform == "win32"
+def is_v6only(flag: Optional[bool], platform: str) -> bool:
+    """Whether an IPv6 socket is v6only: its flag when the backend could read it, else the
+    platform's default for a new socket (IPV6_V6ONLY on by default on Windows, off on Linux
+    and macOS)."""
+    return flag if flag is not None else platform == "win32"
 
 
 def accept_rank(address: str, fam: int, v6only: Optional[bool], client: str, platform: str = "linux") -> int:
@@ -155,11 +157,10 @@ def accept_rank(address: str, fam: int, v6only: Optional[bool], client: str, pla
         return 2 if listening == "::" else 0
     if listening == "0.0.0.0":
         return 2
-    dual = not (v6only if v6only is not None else v6only_default(platform))
-    return 1 if listening == "::" and dual else 0
+    return 1 if listening == "::" and not is_v6only(v6only, platform) else 0
 
 
 __all__ = [
     "BROWSER_RESTRICTED", "LOCALHOST", "LOOPBACKS", "WILDCARDS", "accept_rank", "bracketed", "canonical",
-    "family", "is_address", "is_local", "is_wildcard", "plain", "resolve", "server_binds", "v6only_default",
+    "family", "is_address", "is_local", "is_v6only", "is_wildcard", "plain", "resolve", "server_binds",
 ]

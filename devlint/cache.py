@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from devlint.invocation import Key, Request
     from devlint.plan import Plan
 
-FORMAT = 4
+FORMAT = 5
 MAGIC = b"devlint plan\n"
 MAX_BYTES = 16 << 20  # a plan is a few KiB; a bigger file is not one devlint wrote
 MAX_FILES = 256
@@ -151,8 +151,13 @@ def _code_files() -> Dict[str, Optional[Tuple[int, int, int]]]:
 
 
 def save(request: Request, env: Mapping[str, str], plan: Plan) -> None:
+    """Store a plan for this request, with the record of its inputs. Only a plan with no
+    static finding and no warning is stored: those are the plans whose runs the warm path
+    answers with the summary line it stores. Any failure to write just means no cache."""
     import time
 
+    if plan.findings or plan.warnings:
+        return
     # The project's files first: they are what changes, so a stale plan is found after a
     # stat or two instead of one per sys.path entry and code file. Their stamps, taken when
     # they were read, win over later ones (a file changed during the build invalidates it).
@@ -164,8 +169,6 @@ def save(request: Request, env: Mapping[str, str], plan: Plan) -> None:
         return  # just written: a second write in the same clock tick could keep this stamp
     walked = {os.path.dirname(p) for p in plan.inputs
               if os.path.basename(p) in ("devlint.toml", "pyproject.toml")}
-    clear = not plan.findings and not plan.warnings
-    text = _clear_text(plan) if clear else None
     data = {
         "format": FORMAT,
         "request": request.key(),
@@ -173,9 +176,8 @@ def save(request: Request, env: Mapping[str, str], plan: Plan) -> None:
         "env": {**{name: env.get(name) for name in PLAN_ENV}, **plan.env},
         "stamps": stamps,
         "exists": {os.path.join(d, ".git"): os.path.exists(os.path.join(d, ".git")) for d in walked},
-        "clear_ports": tuple(sorted({ep.port for svc in plan.target_services() for ep in svc.endpoints}))
-        if clear else None,
-        "clear_text": text,
+        "clear_ports": tuple(sorted({ep.port for svc in plan.target_services() for ep in svc.endpoints})),
+        "clear_text": _clear_text(plan),
         "plan": _data(plan),
     }
     where = folder(env)

@@ -15,10 +15,11 @@ import re
 from typing import Callable, Dict, List, NamedTuple, Optional, Sequence
 
 from devlint import culprits, rules
-from devlint.addresses import is_local
+from devlint.addresses import is_local, server_binds
 from devlint.model import Endpoint, Explanation, Finding, Listener, Service, Snapshot, Upstream, Verdict
 from devlint.suggest import suggest_port
-from devlint.verdict import CLEAR, HELD, judge
+from devlint.verdict import CLEAR, HELD
+from devlint.verdict import judge as judge_binds
 
 Explain = Callable[[Listener, Service, Endpoint, str], Optional[Explanation]]
 
@@ -31,16 +32,19 @@ class Judged(NamedTuple):
     verdict: Verdict
 
 
-def verdicts(services: Sequence[Service], snapshot: Snapshot, busy_only: bool = False) -> List[Judged]:
-    """busy_only: skip endpoints nothing listens on (clear for sure), which spares resolving
-    their hosts (getaddrinfo and the socket module cost ≈ 5-8 ms of a run)."""
-    return [Judged(svc, ep, judge(ep, snapshot.on_port(ep.port), snapshot.platform))
-            for svc in services for ep in svc.endpoints if not busy_only or snapshot.on_port(ep.port)]
+def judge(endpoint: Endpoint, listeners: Sequence[Listener], platform: str) -> Verdict:
+    """verdict.judge with the endpoint's bind addresses worked out (addresses.server_binds:
+    the name resolved, as the server will)."""
+    return judge_binds(endpoint, listeners, platform, server_binds(endpoint.host, endpoint.binds))
 
 
 def in_the_way(services: Sequence[Service], snapshot: Snapshot) -> List[Judged]:
-    """The endpoints that are not clear (held or shadowed), in service and endpoint order."""
-    return [judged for judged in verdicts(services, snapshot, busy_only=True) if judged.verdict.status != CLEAR]
+    """The endpoints that are not clear (held or shadowed), in service and endpoint order.
+    Endpoints nothing listens on are clear for sure and not judged, which spares resolving
+    their hosts (getaddrinfo and the socket module cost ≈ 5-8 ms of a run)."""
+    judged = (Judged(svc, ep, judge(ep, snapshot.on_port(ep.port), snapshot.platform))
+              for svc in services for ep in svc.endpoints if snapshot.on_port(ep.port))
+    return [found for found in judged if found.verdict.status != CLEAR]
 
 
 def findings_for(judged: Sequence[Judged], platform: str, stack: Sequence[Service],
@@ -56,23 +60,6 @@ def findings_for(judged: Sequence[Judged], platform: str, stack: Sequence[Servic
                      if up.port == endpoint.port and is_local(up.host)]
         findings.append(_finding(svc, endpoint, verdict, platform, taken, explain, followers))
     return findings
-
-
-def port_findings(services: Sequence[Service], snapshot: Snapshot, stack: Sequence[Service],
-                  explain: Optional[Explain] = None) -> List[Finding]:
-    """One finding per endpoint that is not clear."""
-    return findings_for(in_the_way(services, snapshot), snapshot.platform, stack, explain)
-
-
-def describe_listener(listener: Listener) -> str:
-    family = "IPv6" if listener.family == 6 else "IPv4"
-    if listener.family == 6 and listener.address == "::" and listener.v6only is not None:
-        family += ", v6only" if listener.v6only else ", dual-stack"
-    text = f"{listener.owner()} on {listener.where()} ({family})"
-    if listener.cmdline:
-        command = " ".join(" ".join(listener.cmdline).split())  # one line, even for `python -c "..."`
-        text += f": `{command[:117] + '...' if len(command) > 120 else command}`"
-    return text
 
 
 def known_culprit(listener: Listener, service: Service, endpoint: Endpoint, platform: str) -> Optional[Explanation]:
@@ -91,7 +78,10 @@ def _finding(svc: Service, endpoint: Endpoint, verdict: Verdict, platform: str,
     free = suggest_port(endpoint.port, taken, verdict.binds)
     hints = _hints(endpoint, verdict, [explanations[id(lst)] for lst in verdict.listeners if id(lst) in explanations],
                    free, followers)
-    code = (rules.MOVES if endpoint.auto_moves else rules.HELD) if verdict.status == HELD else rules.SHADOWED
+    if verdict.status == HELD:
+        code = rules.CODE_MOVES if endpoint.auto_moves else rules.CODE_HELD
+    else:
+        code = rules.CODE_SHADOWED
     return rules.RULES(code, _message(svc, endpoint, verdict), service=svc.name, hint=" ".join(hints),
                        evidence=_evidence(endpoint, verdict, free, explanations))
 
@@ -99,7 +89,7 @@ def _finding(svc: Service, endpoint: Endpoint, verdict: Verdict, platform: str,
 def _message(svc: Service, endpoint: Endpoint, verdict: Verdict) -> str:
     port = endpoint.port
     what = f"{svc.name}" + (f" {endpoint.name}" if endpoint.name not in ("http", "") else "")
-    holders = "; ".join(describe_listener(lst) for lst in verdict.listeners)
+    holders = "; ".join(lst.describe() for lst in verdict.listeners)
     if verdict.status == HELD:
         message = f"{what}: port {port} is already in use by {holders}"
         if endpoint.auto_moves:
@@ -113,7 +103,7 @@ def _message(svc: Service, endpoint: Endpoint, verdict: Verdict) -> str:
 def _hints(endpoint: Endpoint, verdict: Verdict, explanations: Sequence[Explanation], free: Optional[int],
            followers: Sequence[Upstream]) -> List[str]:
     port = endpoint.port
-    hints = [f"{found.title}: {found.why}; {found.fix}." for found in explanations]
+    hints = [found.text() for found in explanations]
     if verdict.status != HELD:
         hints.append("Browsers try ::1 first for localhost and keep the first connection that "
                      "succeeds, so requests and CORS preflights go to that process, not yours.")
@@ -132,11 +122,9 @@ def _hints(endpoint: Endpoint, verdict: Verdict, explanations: Sequence[Explanat
 def _evidence(endpoint: Endpoint, verdict: Verdict, free: Optional[int],
               explanations: Dict[int, Explanation]) -> Dict[str, object]:
     """The facts behind a port finding, as JSON-able data (model.Finding lists the keys)."""
-    from devlint.report import listener_data
-
     def listener(lst: Listener) -> Dict[str, object]:
         found = explanations.get(id(lst))
-        return {**listener_data(lst), "known_as": found.title if found else None,
+        return {**lst.data(), "known_as": found.title if found else None,
                 "stale": found.stale if found else False}
 
     return {

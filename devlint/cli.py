@@ -186,7 +186,7 @@ def _print_findings(args: argparse.Namespace, plan: Plan, findings: Sequence[Fin
 def cmd_run(args: argparse.Namespace, env: Mapping[str, str], scanned: Optional[Scanned] = None) -> int:
     command = _command(args)
     plan = _plan(args, _request(args, command, args.service), env)
-    explain = pipeline.explainer(env, args.plugin_flags)
+    explain = pipeline.explainer(env, args.plugin_flags, plan)
     checked = pipeline.check(plan, explain, scanned)
     if checked.code and args.kill:
         from devlint import stop
@@ -213,8 +213,8 @@ def _command(args: argparse.Namespace) -> List[str]:
         command = command[1:]
     if not command:
         raise UsageError("run needs a command: devlint run -- flask run")
-    if args.wait < 0:
-        raise UsageError("--wait takes a number of seconds >= 0")
+    if not 0 <= args.wait < float("inf"):  # also nan
+        raise UsageError(f"--wait takes a number of seconds >= 0, not {args.wait:g}")
     if args.yes and not args.kill:
         raise UsageError("--yes answers --kill's question; use it together with --kill")
     return command
@@ -268,7 +268,7 @@ def _columns() -> int:
 
 def cmd_check(args: argparse.Namespace, env: Mapping[str, str], scanned: Optional[Scanned] = None) -> int:
     plan = _plan(args, _request(args, names=args.services), env)
-    checked = pipeline.check(plan, pipeline.explainer(env, args.plugin_flags), scanned)
+    checked = pipeline.check(plan, pipeline.explainer(env, args.plugin_flags, plan), scanned)
     _print_findings(args, plan, checked.findings, env, sys.stdout, checked.code)
     return checked.code
 
@@ -305,12 +305,12 @@ def cmd_who(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     for listener in snapshot.listeners:
         found = explain(listener, Service("who"), Endpoint("port", listener.port), snapshot.platform)
         if found:
-            notes[id(listener)] = f"{found.title}: {found.why}; {found.fix}."
+            notes[id(listener)] = found.text()
     if args.format == "json":
         import json
 
         print(json.dumps({"devlint": __version__, "platform": snapshot.platform, "backend": snapshot.backend,
-                          "ports": {str(p): [dict(report.listener_data(lst), known_as=notes.get(id(lst)))
+                          "ports": {str(p): [dict(lst.data(), known_as=notes.get(id(lst)))
                                              for lst in snapshot.on_port(p)] for p in ports}}, indent=2))
     else:
         print(report.text_who(ports, snapshot, notes, _style(args, sys.stdout, env)))

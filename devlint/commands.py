@@ -17,8 +17,9 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
+from typing import AbstractSet, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
 
+from devlint.invocation import RUN_VALUE_OPTIONS
 from devlint.model import Command
 from devlint.project import Project
 from devlint.readers.shell import REDIRECTS, tokenize
@@ -50,7 +51,6 @@ _NPX_VALUE_OPTS = {"-p", "--package", "--call", "-c", "--cache", "--userconfig",
                    "-w", "--workspace", "--prefix", "--loglevel"}
 _PM_VALUE_OPTS = {"--cwd", "--prefix", "-C", "--dir", "--filter", "-F", "--workspace", "-w",
                   "--loglevel", "--registry", "--userconfig", "--cache", "--mutex", "--reporter"}
-_DEVLINT_VALUE_OPTS = {"--config", "--format", "--color", "-p", "--service", "--wait"}
 _CONCURRENTLY_VALUE_OPTS = {
     "-n", "--names", "-c", "--prefix-colors", "-p", "--prefix", "-l", "--prefix-length",
     "-t", "--timestamp-format", "--name-separator", "-s", "--success", "--restart-tries",
@@ -242,10 +242,10 @@ def _unwrap(program: str, args: List[str], cwd: str, env: Dict[str, str], text: 
         return _simple(rest, cwd, env, text, ctx, sub, script)[0] if rest else []
     if program == "devlint" or (program.startswith("python") and args[:2] == ["-m", "devlint"]):
         rest = args[2:] if program.startswith("python") else list(args)
-        rest = _skip_options(rest, _DEVLINT_VALUE_OPTS)
+        rest = _skip_options(rest, RUN_VALUE_OPTIONS)
         if rest and rest[0] == "run":
             rest = rest[1:]
-            rest = rest[rest.index("--") + 1:] if "--" in rest else _skip_options(rest, _DEVLINT_VALUE_OPTS)
+            rest = rest[rest.index("--") + 1:] if "--" in rest else _skip_options(rest, RUN_VALUE_OPTIONS)
             return _simple(rest, cwd, env, text, ctx, sub, script)[0] if rest else []
         return None
     if program in ("sh", "bash", "zsh", "dash") and "-c" in args:
@@ -561,11 +561,11 @@ def _norm(path: str) -> str:
     return posixpath.normpath(path) if path else "."
 
 
-def _skip_options(words: List[str], value_opts: set[str]) -> List[str]:
+def _skip_options(words: List[str], value_opts: AbstractSet[str]) -> List[str]:
     return _skip_options_capture(words, value_opts, None)[0]
 
 
-def _skip_options_capture(words: List[str], value_opts: set[str],
+def _skip_options_capture(words: List[str], value_opts: AbstractSet[str],
                           capture: Optional[str]) -> Tuple[List[str], Optional[str]]:
     """Leading options removed (and those in value_opts with their value); `--` ends them.
     Returns the rest and the value of the option named `capture`, if given."""

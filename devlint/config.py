@@ -129,15 +129,29 @@ def _present(path: str, shown: Optional[str] = None) -> bool:
     return True
 
 
+_TOOL_HEADER = re.compile(r"""^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*["']?devlint\b""", re.MULTILINE)
+
+
 def _has_tool_table(pyproject: str, shown: str) -> bool:
-    """Whether a pyproject.toml has a [tool.devlint] table: parsed, not grepped (a comment or a
-    string that mentions the table is not one). Files that never mention "devlint" are not
-    parsed at all, which keeps tomllib off the path of projects configured elsewhere. A file
-    that mentions it but is not valid TOML is an error (file:line), not an absence."""
+    """Whether a pyproject.toml sets tool.devlint: parsed, not grepped (a comment or a string
+    that mentions the table is not one). Files that never mention "devlint" are not parsed at
+    all, which keeps tomllib off the path of projects configured elsewhere.
+
+    A file that is not valid TOML is an error (file:line) only when a line starts with a
+    ``[tool.devlint`` header, i.e. devlint's own table is what cannot be read; otherwise (a
+    broken pyproject that merely lists devlint as a dependency) it is not devlint's config,
+    as before, and discovery goes on.
+    """
     text = _read_text(Path(pyproject), shown, unless_without=b"devlint")
     if text is None:
         return False
-    tool = parse_toml(text, shown).get("tool")
+    try:
+        tool = parse_toml(text, shown).get("tool")
+    except ConfigError as exc:
+        if _TOOL_HEADER.search(text):
+            raise ConfigError(exc.file, f"{exc.message} (devlint reads its [tool.devlint] table from this file)",
+                              exc.line, exc.column) from None
+        return False
     return isinstance(tool, dict) and "devlint" in tool
 
 
@@ -155,8 +169,12 @@ def load(path: Path, reason: str, kinds: Kinds, shown: Optional[str] = None,
     table = parse_toml(text, shown)
     prefix: Tuple[str, ...] = ()
     if path.name == "pyproject.toml":
-        table = table.get("tool", {}).get("devlint", {})
+        tool = table.get("tool")
+        table = tool.get("devlint", {}) if isinstance(tool, dict) else {}
         prefix = ("tool", "devlint")
+        if not isinstance(table, dict):
+            raise ConfigError(shown, f"expected a table ([tool.devlint]), got {describe(table)}",
+                              line=find_line(text, prefix), key="tool.devlint")
     checker = _Checker(text, shown, prefix, kinds, strict)
     services, disabled = checker.top(table)
     return Config(path, reason, services, disabled, checker.warnings)
@@ -306,7 +324,7 @@ class _Checker:
                              ".".join((*self.prefix, *path, "host"))) if host else Source("default")
         endpoints = tuple(
             Endpoint("http" if len(ports) == 1 else f"port {i + 1}", port, host or "localhost",
-                     source, host_source, fix=f"{self.shown}: {source.key} = {{port}}")
+                     source, host_source, fix=f"{self.shown}: {source.key} = {_port_fix(body, i)}")
             for i, (port, source) in enumerate(ports))
         return Service(name=name, kind=kind, endpoints=endpoints, path=svc_path,
                        source=Source("file", self.shown, find_line(self.text, (*self.prefix, *path)),
@@ -336,6 +354,15 @@ class _Checker:
             raise self.fail(path, f"expected an integer port from 1 to 65535, got {describe(value)}{hint}")
         return value
 
+
+
+def _port_fix(body: Mapping[str, Any], index: int) -> str:
+    """The value to write for a moved port: ``{port}`` for `port`, the whole `ports` list with
+    the moved one as ``{port}`` (a fix template: str.format fills it in)."""
+    if "port" in body:
+        return "{port}"
+    ports = ["{port}" if i == index else str(value) for i, value in enumerate(body["ports"])]
+    return "[" + ", ".join(ports) + "]"
 
 
 def describe(value: Any) -> str:

@@ -70,7 +70,8 @@ def devlint_inner_command(command: Command) -> Optional[str]:
 
     ``firebase emulators:exec "npm test"`` starts the emulators and then runs ``npm test``:
     return ``"npm test"``. The core then reads that text like any script; the command
-    itself is still recognised by ``devlint_command_services``. firstresult.
+    itself is still recognised by ``devlint_command_services``.
+    firstresult: the first non-None answer wins.
     """
 
 
@@ -80,7 +81,8 @@ def devlint_command_services(command: Command, project: Project) -> Optional[Seq
 
     Return the services it will start, with ports worked out the way the framework
     would (flags, environment, its config files), or None when it is not yours.
-    ``command.cwd`` is relative to ``project.root``; read files from there. firstresult.
+    ``command.cwd`` is relative to ``project.root``; read files from there.
+    firstresult: the first non-None answer wins.
     """
 
 
@@ -94,7 +96,8 @@ def devlint_resolve_service(service: Service, project: Project) -> Optional[Serv
     """Fill in a devlint.toml service of your kind from the framework's own files.
 
     Values the user set in devlint.toml (``port``, ``host``) win over the files; say
-    where each came from in the endpoint's sources. Routed to the kind's owner; firstresult.
+    where each came from in the endpoint's sources. Routed to the plugins declaring the kind
+    and to those owning no kind. firstresult: the first non-None answer wins.
     """
 
 
@@ -102,7 +105,7 @@ def devlint_resolve_service(service: Service, project: Project) -> Optional[Serv
 def devlint_check_service(service: Service, project: Project) -> Optional[Iterable[Finding]]:
     """Static checks of one service (no sockets): debug on a public host, duplicates …
 
-    Routed to the kind's owner and to plugins that own no kind.
+    Routed to the plugins declaring the kind and to those owning no kind.
     """
 
 
@@ -120,7 +123,8 @@ def devlint_explain_listener(
     Set ``stale=True`` only for your framework's own dev servers (``flask run``, ``ng serve``):
     ``devlint run --kill`` may offer to stop those, after its own safety rules (same user, not
     a system process, not a known culprit). Anything else is explained, never stopped.
-    Asked of every plugin, whatever the service's kind (a squatter can be anyone's); firstresult.
+    Asked of every plugin, whatever the service's kind (a squatter can be anyone's).
+    firstresult: the first non-None answer wins.
     """
 
 
@@ -130,6 +134,6 @@ def devlint_init_settings(service: Service, from_script: bool) -> Optional[Mappi
     plain TOML-able values (``{"project": "demo-app"}``), or None.
 
     from_script: the service was found in a package.json script, which init writes as
-    ``command`` (so what the script's flags say need not be repeated). Routed to the
-    kind's owner; firstresult.
+    ``command`` (so what the script's flags say need not be repeated). Routed to the plugins
+    declaring the kind and to those owning no kind. firstresult: the first non-None answer wins.
     """

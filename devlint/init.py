@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
+from devlint.addresses import bracketed
 from devlint.model import Command, Service, Source
 from devlint.project import Project
 
@@ -124,7 +125,7 @@ def render(found: List[Found]) -> str:
         for key, value in item.settings.items():
             lines.append(f"{key} = {_value(value)}")
         for ep in svc.endpoints:
-            host = f"[{ep.host}]" if ":" in ep.host else ep.host
+            host = bracketed(ep.host)
             lines.append(f"# {ep.name}: {host}:{ep.port}  (port: {_shown(ep.port_source, folder)}; "
                          f"host: {_shown(ep.host_source, folder)})")
         for up in svc.upstreams:

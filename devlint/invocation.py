@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     Scanned = Tuple[FrozenSet[int], List[RawSocket]]
     Classify = Callable[[Exception], Tuple[int, Optional[str]]]
 
+# The options of `devlint [OPTIONS] run [OPTIONS] -- CMD` that take a value: how an npm script
+# that calls devlint is read (commands.py). tests/test_cli.py checks the parser agrees.
+RUN_VALUE_OPTIONS = frozenset({"--config", "--format", "--color", "-p", "--service", "--wait"})
+
 INTERRUPTED = 130  # model.ExitCode.INTERRUPTED (128 + SIGINT), as a shell reports Ctrl-C
 TERMINATED = 143  # model.ExitCode.TERMINATED (128 + SIGTERM)
 

@@ -3,14 +3,14 @@
 Like tox's manager, callers never touch ``pm.hook``: every hook has a typed method here
 that also flattens and filters results. Built-ins (``devlint_plugins.*``) come through
 the ``devlint`` entry-point group like any third-party plugin; only when devlint runs
-from a source tree without installed metadata are they imported by name.
+from a source tree without installed metadata are they found by listing that package.
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, cast
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, cast
 
 from devlint.model import Command, Endpoint, Explanation, Finding, Listener, Rule, Service
 from devlint.project import Project
@@ -37,8 +37,14 @@ class PluginInfo:
 
 
 def disabled_from(env: Mapping[str, str], flags: Sequence[str], config: Sequence[str] = ()) -> frozenset[str]:
-    """Plugins turned off by `-p no:NAME`, DEVLINT_DISABLE_PLUGINS=a,b and the config file."""
-    names = {flag[3:] for flag in flags if flag.startswith("no:")}
+    """Plugins turned off by `-p no:NAME`, DEVLINT_DISABLE_PLUGINS=a,b and the config file.
+    Raises PluginError for a -p that is not `no:NAME` (devlint loads plugins only from the
+    `devlint` entry-point group, so -p can only turn one off)."""
+    wrong = [flag for flag in flags if not flag.startswith("no:") or not flag[3:]]
+    if wrong:
+        raise PluginError(f"-p {wrong[0]}: expected -p no:NAME (disable the plugin NAME); "
+                          "plugins are loaded from the devlint entry-point group")
+    names = {flag[3:] for flag in flags}
     names.update(part.strip() for part in env.get("DEVLINT_DISABLE_PLUGINS", "").split(",") if part.strip())
     names.update(config)
     return frozenset(names)
@@ -64,20 +70,23 @@ class PluginHost:
         self.infos: List[PluginInfo] = []
         self._load()
         self.pm.check_pending()
-        self._owners: Optional[Dict[str, str]] = None  # kind → plugin name
+        self._owners: Optional[Dict[str, Set[str]]] = None  # kind → the plugins declaring it
         self._callers: Dict[Tuple[str, str], Any] = {}
 
     # -- loading -----------------------------------------------------------------
     def _load(self) -> None:
         seen: set[str] = set()
+        installed = False  # devlint's own metadata found: the built-ins came with it
         for name, module, dist, version in _entry_points():
             if name in seen:  # the same distribution found twice on sys.path
                 continue
             seen.add(name)
+            installed = installed or dist.lower() == "devlint"
             self._register(name, module, dist, version)
-        for name, module in _builtins():  # running from a source tree without installed metadata
-            if name not in seen:
-                self._register(name, module, "devlint", _own_version())
+        if not installed:  # running from a source tree without installed metadata
+            for name, module in _builtins():
+                if name not in seen:
+                    self._register(name, module, "devlint", _own_version())
 
     def _register(self, name: str, module_name: str, dist: str, version: str) -> None:
         if name in self.disabled:
@@ -110,17 +119,19 @@ class PluginHost:
         return kinds
 
     def _routed(self, hook: str, kind: str) -> Any:
-        """The hook caller for a service of `kind`: its owner plus the plugins owning no kind."""
+        """The hook caller for a service of `kind`: the plugins declaring that kind (two may,
+        e.g. a third-party plugin extending a built-in one) plus the plugins owning no kind."""
         if self._owners is None:
             self._owners = {}
             for impl in self.pm.hook.devlint_service_kinds.get_hookimpls():
                 owned_kinds = cast(Optional[Mapping[str, Any]], impl.function())
                 for owned in owned_kinds or {}:
-                    self._owners.setdefault(owned, impl.plugin_name)
+                    self._owners.setdefault(owned, set()).add(impl.plugin_name)
         key = (hook, kind)
         if key not in self._callers:
-            owner = self._owners.get(kind)
-            others = [self.pm.get_plugin(name) for name in set(self._owners.values()) if name != owner]
+            owners = self._owners.get(kind, set())
+            kinded = set().union(*self._owners.values())
+            others = [self.pm.get_plugin(name) for name in sorted(kinded - owners)]
             self._callers[key] = self.pm.subset_hook_caller(hook, remove_plugins=others)
         return self._callers[key]
 

@@ -165,15 +165,20 @@ class Finding:
 
 @dataclass(frozen=True)
 class Rule:
-    """A finding code, declared once: its default severity, a one-line title, and where its
-    documentation is (``README.md#flask-dl4xx``; the table's ``doc`` when not set).
+    """A finding code, declared once.
 
-    The README's code tables are checked against the rule tables (tests/test_docs.py).
+    severity: the default; also: the other severities this code may carry (DL202 is a
+    warning when the stack has no other service). title: one line. evidence: the keys its
+    findings' evidence carries (Finding.evidence). doc: where it is documented
+    (``README.md#flask-dl4xx``; the table's ``doc`` when not set). The README's code tables
+    are checked against the rule tables (tests/test_docs.py).
     """
 
     code: str
     severity: Severity
     title: str
+    evidence: Tuple[str, ...] = ()
+    also: Tuple[Severity, ...] = ()
     doc: str = ""
 
 
@@ -181,8 +186,10 @@ class RuleTable(Mapping[str, Rule]):
     """The codes one plugin (or the core) owns, and the one way to build their findings.
 
     ``rules("DL401", message, service=..., hint=..., evidence=...)`` makes a Finding with the
-    rule's severity; ``severity=`` overrides it where the rule says it may (a warning when
-    the server moves by itself ...). Raises KeyError for a code the table does not declare.
+    rule's severity; ``severity=`` picks one of the rule's ``also`` severities. Raises KeyError
+    for a code the table does not declare. With DEVLINT_STRICT_RULES set (the test suite sets
+    it), a severity the rule does not allow or an evidence key it does not declare raises
+    ValueError: every path the tests take is held to the declarations.
     """
 
     def __init__(self, owner: str, rules: Iterable[Rule], doc: str = "README.md#finding-codes") -> None:
@@ -207,8 +214,20 @@ class RuleTable(Mapping[str, Rule]):
     def __call__(self, code: str, message: str, *, service: str = "", hint: str = "",
                  evidence: Optional[Mapping[str, Any]] = None, severity: Optional[Severity] = None) -> Finding:
         rule = self._rules[code]
+        data = dict(evidence or {})
+        if _strict_rules():
+            if severity is not None and severity not in (rule.severity, *rule.also):
+                raise ValueError(f"{code} may not be {severity} (declared: {rule.severity}, also {rule.also})")
+            if set(data) - set(rule.evidence):
+                raise ValueError(f"{code}: evidence keys {sorted(set(data) - set(rule.evidence))} are not declared")
         return Finding(code, rule.severity if severity is None else severity, message, service=service,
-                       hint=hint, evidence=dict(evidence or {}))
+                       hint=hint, evidence=data)
+
+
+def _strict_rules() -> bool:
+    import os
+
+    return bool(os.environ.get("DEVLINT_STRICT_RULES"))
 
 
 @dataclass(frozen=True)
@@ -253,8 +272,10 @@ class Listener:
     inode: Optional[int] = None
 
     def where(self) -> str:
-        host = f"[{self.address}]" if self.family == 6 else self.address
-        return f"{host}:{self.port}"
+        """``127.0.0.1:5000``, ``[::]:5000``."""
+        from devlint.addresses import bracketed
+
+        return f"{bracketed(self.address)}:{self.port}"
 
     def owner(self) -> str:
         if self.pid is None:
@@ -264,6 +285,26 @@ class Listener:
             return f"a process of {who} (pid not visible)"
         name = self.process or "?"
         return f"pid {self.pid} ({name})"
+
+    def describe(self) -> str:
+        """One line for messages: owner, address, family (v6only or dual-stack for ``[::]``
+        when known) and the command line, shortened to 120 characters."""
+        family = "IPv6" if self.family == 6 else "IPv4"
+        if self.family == 6 and self.address == "::" and self.v6only is not None:
+            family += ", v6only" if self.v6only else ", dual-stack"
+        text = f"{self.owner()} on {self.where()} ({family})"
+        if self.cmdline:
+            command = " ".join(" ".join(self.cmdline).split())  # one line, even for `python -c "..."`
+            text += f": `{command[:117] + '...' if len(command) > 120 else command}`"
+        return text
+
+    def data(self) -> Dict[str, Any]:
+        """The listener as JSON-able data (``who --format json``, port findings' evidence)."""
+        return {
+            "address": self.address, "port": self.port, "family": self.family, "v6only": self.v6only,
+            "pid": self.pid, "process": self.process, "cmdline": list(self.cmdline) if self.cmdline else None,
+            "uid": self.uid, "user": self.user,
+        }
 
 
 @dataclass(frozen=True)
@@ -319,3 +360,7 @@ class Explanation:
     why: str  # why it breaks the stack
     fix: str  # what to do
     stale: bool = False  # a dev server of the user's own tooling (flask run, ng serve …): --kill may stop it
+
+    def text(self) -> str:
+        """"title: why; fix." as hints show it."""
+        return f"{self.title}: {self.why}; {self.fix}."

@@ -45,8 +45,8 @@ def request(argv: Optional[Sequence[str]] = None, names: Sequence[str] = (), con
 
 def plan(request: Request, env: Mapping[str, str], use_cache: bool = True) -> Tuple[Plan, bool]:
     """(plan, from the cache?). The cached plan while every input is unchanged; else it is
-    built (plan.build: ConfigError, UsageError, PluginError) and saved when it has no
-    finding and no warning. use_cache False (--no-cache) or DEVLINT_NO_CACHE set: the
+    built (plan.build: ConfigError, UsageError, PluginError) and offered to the cache (which
+    keeps the plans it can answer from). use_cache False (--no-cache) or DEVLINT_NO_CACHE set: the
     cache is neither read nor written."""
     from devlint import plan as planning
 
@@ -58,7 +58,7 @@ def plan(request: Request, env: Mapping[str, str], use_cache: bool = True) -> Tu
         if cached is not None:
             return cached, True
     built = planning.build(request, env)
-    if use_cache and not built.findings and not built.warnings:
+    if use_cache:
         from devlint import cache
 
         cache.save(request, env, built)
@@ -86,21 +86,27 @@ def verdicts(plan: Plan, snapshot: Snapshot) -> Tuple[Judged, ...]:
 
 
 def findings(plan: Plan, judged: Sequence[Judged], platform: str, explain: Optional[Explain]) -> List[Finding]:
-    """The plan's static findings, then one finding per verdict (rules.py codes)."""
-    found = list(plan.findings)
-    if judged:
-        from devlint.checks import findings_for
+    """One finding per verdict (rules.py codes); the plan's static findings are its own."""
+    if not judged:
+        return []
+    from devlint.checks import findings_for
 
-        found.extend(findings_for(judged, platform, plan.services, explain))
-    return found
+    return findings_for(judged, platform, plan.services, explain)
 
 
 @dataclass(frozen=True)
 class Checked:
-    """One pass over the machine: the verdicts that are not clear, and every finding."""
+    """One pass over the machine: the verdicts that are not clear, the plan's static
+    findings, and one finding per verdict (``port``, in the verdicts' order)."""
 
     verdicts: Tuple[Judged, ...]
-    findings: Tuple[Finding, ...]
+    static: Tuple[Finding, ...]
+    port: Tuple[Finding, ...]
+
+    @property
+    def findings(self) -> Tuple[Finding, ...]:
+        """Every finding: the static ones, then the port ones."""
+        return (*self.static, *self.port)
 
     @property
     def code(self) -> int:
@@ -108,11 +114,9 @@ class Checked:
         return exit_code(self.findings)
 
     def held_only(self) -> bool:
-        """Only "port in use" errors (held or shadowed): the kind a server shutting down resolves."""
-        from devlint.rules import HELD, SHADOWED
-
-        errors = [f for f in self.findings if f.severity >= Severity.ERROR]
-        return bool(errors) and all(f.code in (HELD, SHADOWED) for f in errors)
+        """Errors only from the verdicts (a port held or shadowed), none from the plan: the
+        kind a server shutting down resolves, so --wait may wait for it."""
+        return bool(exit_code(self.port)) and not exit_code(self.static)
 
 
 def check(plan: Plan, explain: Optional[Explain], scanned: Optional[Scanned] = None) -> Checked:
@@ -120,12 +124,13 @@ def check(plan: Plan, explain: Optional[Explain], scanned: Optional[Scanned] = N
     way (explainer); `scanned` as for snapshot."""
     taken = snapshot(plan, scanned)
     judged = verdicts(plan, taken)
-    return Checked(judged, tuple(findings(plan, judged, taken.platform, explain)))
+    return Checked(judged, tuple(plan.findings), tuple(findings(plan, judged, taken.platform, explain)))
 
 
-def explainer(env: Mapping[str, str], plugin_flags: Sequence[str]) -> Explain:
+def explainer(env: Mapping[str, str], plugin_flags: Sequence[str], plan: Optional[Plan] = None) -> Explain:
     """What a listener in the way is: a known culprit (culprits.py), else what a plugin's
-    devlint_explain_listener says; the plugins are loaded only when first asked."""
+    devlint_explain_listener says; the plugins are loaded only when first asked, without
+    those -p, DEVLINT_DISABLE_PLUGINS and the plan's config disable."""
     host: List[PluginHost] = []
 
     def explain(listener: Listener, service: Service, endpoint: Endpoint, platform: str) -> Optional[Explanation]:
@@ -137,7 +142,8 @@ def explainer(env: Mapping[str, str], plugin_flags: Sequence[str]) -> Explain:
         if not host:
             from devlint.manager import PluginHost, disabled_from
 
-            host.append(PluginHost(disabled_from(env, plugin_flags)))
+            config = plan.disabled_plugins if plan is not None else ()
+            host.append(PluginHost(disabled_from(env, plugin_flags, config)))
         return host[0].explain_listener(listener, service, endpoint, platform)
 
     return explain

@@ -43,6 +43,8 @@ class Plan:
     warnings: config warnings (an unknown key without --strict), shown before findings.
     platform: the platform whose bind rules judge the ports ("linux", "darwin", ...).
     recognised: False when `run` could not tell what its command starts (all are checked).
+    disabled_plugins: the plugins the config's ``disable_plugins`` turns off (the command
+        line's -p and DEVLINT_DISABLE_PLUGINS are the request's and the environment's).
     inputs: path → (size, mtime_ns, inode) or None, for every file read or looked for:
         what the cache checks before reusing the plan.
     env: every environment variable read while planning, and its value (or None); the
@@ -57,6 +59,7 @@ class Plan:
     warnings: Tuple[str, ...] = ()
     platform: str = ""
     recognised: bool = True
+    disabled_plugins: Tuple[str, ...] = ()
     inputs: Dict[str, FileStamp] = field(default_factory=dict)
     env: Dict[str, Optional[str]] = field(default_factory=dict)
 
@@ -121,7 +124,8 @@ def build(request: Request, env: Mapping[str, str], platform: Optional[str] = No
         services=tuple(services), targets=targets, findings=tuple(findings),
         config_path=str(path) if path else None, config_reason=reason,
         warnings=tuple(str(w) for w in config.warnings), platform=project.platform,
-        recognised=recognised, inputs=inputs, env=dict(project.env_read),
+        recognised=recognised, disabled_plugins=tuple(config.disable_plugins), inputs=inputs,
+        env=dict(project.env_read),
     )
 
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from devlint import culprits
-from devlint.addresses import is_address, plain
+from devlint.addresses import bracketed, is_address, plain, server_binds
 from devlint.model import Endpoint, Finding, Listener, Service
-from devlint.rules import PROBE_PREFLIGHT, PROBE_SILENT, PROBE_SPLIT, RULES
-from devlint.verdict import bind_addresses, client_addresses
+from devlint.rules import CODE_PROBE_PREFLIGHT, CODE_PROBE_SILENT, CODE_PROBE_SPLIT, RULES
+from devlint.verdict import client_addresses
 
 TIMEOUT = 1.5
 MAX_RESPONSE = 64 * 1024
@@ -85,7 +85,7 @@ def probe_address(address: str, port: int, origin: str, path: str = "/", method:
     """A browser's CORS preflight, then a plain GET, both to one address. `host` is the
     name a browser would put in the Host header (default: the address)."""
     answer = Answer(address, port)
-    host = host or (f"[{address}]" if ":" in address else address)
+    host = host or bracketed(address)
     try:
         status, headers, owner = _request(address, port, "OPTIONS", path, {
             "Origin": origin, "Access-Control-Request-Method": method,
@@ -136,7 +136,7 @@ def _describe_error(exc: OSError) -> str:
 def probe_endpoint(endpoint: Endpoint, origin: str, path: str = "/") -> List[Answer]:
     """Every address the endpoint's clients use: both loopbacks for a local server, else
     the configured host's own addresses. Nothing else is ever contacted."""
-    addresses = client_addresses(endpoint, bind_addresses(endpoint))
+    addresses = client_addresses(endpoint, server_binds(endpoint.host, endpoint.binds))
     host = endpoint.host if endpoint.host and not is_address(plain(endpoint.host)) else ""
     return [probe_address(address, endpoint.port, origin, path, host=host) for address in addresses]
 
@@ -153,22 +153,22 @@ def findings_for(service: Service, endpoint: Endpoint, answers: Sequence[Answer]
         text = "; ".join(f"{a.address} → {_who(a)}" for a in reached)
         known = [c for c in (culprits.match(a.owner, platform) for a in reached if a.owner) if c]
         found.append(RULES(
-            PROBE_SPLIT,
+            CODE_PROBE_SPLIT,
             f"{service.name}: port {endpoint.port} is answered by different processes per address: {text}",
             service=service.name,
-            hint="".join(f"{c.title}: {c.why}; {c.fix}. " for c in known)
+            hint="".join(f"{c.text()} " for c in known)
             + "Browsers try ::1 first for localhost: stop the other process or move the service "
               "to a port free on both families (`devlint check` suggests one).",
             evidence=evidence))
     for answer in reached if judge_cors else ():
         if answer.problems:
             found.append(RULES(
-                PROBE_PREFLIGHT,
+                CODE_PROBE_PREFLIGHT,
                 f"{service.name}: a browser on {origin} would fail the CORS preflight to "
                 f"{answer.address} port {endpoint.port} ({_who(answer)}): " + "; ".join(answer.problems),
                 service=service.name, evidence=evidence))
     if not reached:
-        found.append(RULES(PROBE_SILENT,
+        found.append(RULES(CODE_PROBE_SILENT,
                            f"{service.name}: nothing answers on port {endpoint.port} "
                            f"({', '.join(a.address + ': ' + (a.error or '') for a in answers)})",
                            service=service.name, evidence=evidence))

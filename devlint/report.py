@@ -11,8 +11,9 @@ import sys
 from typing import IO, Any, Dict, List, Mapping, Optional, Sequence
 
 from devlint import __version__
+from devlint.addresses import bracketed
 from devlint.invocation import colour
-from devlint.model import Finding, Listener, Service, Severity, Snapshot
+from devlint.model import Finding, Service, Severity, Snapshot
 
 JSON_SCHEMA_VERSION = 1
 
@@ -156,7 +157,7 @@ def text_config(services: Sequence[Service], targets: Sequence[str], config: Opt
         where = f" in {svc.path}" if svc.path not in ("", ".") else ""
         lines.append(style("bold", f"{svc.name}{kind}") + where + f"  [{svc.source}]")
         for ep in svc.endpoints:
-            host = f"[{ep.host}]" if ":" in ep.host else ep.host
+            host = bracketed(ep.host)
             lines.append(f"  {ep.name:<20} {host}:{ep.port:<6} port: {ep.port_source}; host: {ep.host_source}"
                          + ("  (moves by itself when busy)" if ep.auto_moves else ""))
         if svc.origin:
@@ -171,8 +172,6 @@ def text_config(services: Sequence[Service], targets: Sequence[str], config: Opt
 # -- devlint who ------------------------------------------------------------------------
 
 def text_who(ports: Sequence[int], snapshot: Snapshot, explain: Mapping[int, str], style: Style) -> str:
-    from devlint.checks import describe_listener
-
     lines: List[str] = []
     for port in ports:
         found = snapshot.on_port(port)
@@ -181,19 +180,10 @@ def text_who(ports: Sequence[int], snapshot: Snapshot, explain: Mapping[int, str
             continue
         lines.append(f"{port}:")
         for listener in found:
-            lines.append(f"  {describe_listener(listener)}")
+            lines.append(f"  {listener.describe()}")
             note = explain.get(id(listener))
             if note:
                 lines.append(f"    {note}")
     if any(lst.pid is None for lst in snapshot.listeners):
         lines.append("Some owners belong to other users; run with sudo to see them.")
     return "\n".join(lines)
-
-
-def listener_data(listener: Listener) -> Dict[str, Any]:
-    return {
-        "address": listener.address, "port": listener.port, "family": listener.family,
-        "v6only": listener.v6only, "pid": listener.pid, "process": listener.process,
-        "cmdline": list(listener.cmdline) if listener.cmdline else None,
-        "uid": listener.uid, "user": listener.user,
-    }

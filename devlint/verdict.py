@@ -19,19 +19,13 @@ All platform rules live here:
 
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple
+from typing import Sequence, Tuple
 
-from devlint.addresses import LOCALHOST, LOOPBACKS, WILDCARDS, accept_rank, family, plain, server_binds, v6only_default
+from devlint.addresses import LOCALHOST, LOOPBACKS, WILDCARDS, accept_rank, family, is_v6only, plain
 from devlint.model import Endpoint, Listener, Verdict
 
 CLEAR, HELD, SHADOWED = "clear", "held", "shadowed"
 _BSD_LIKE = ("darwin", "win32", "freebsd", "openbsd", "netbsd")
-
-
-def bind_addresses(endpoint: Endpoint) -> Tuple[str, ...]:
-    """What the server binds: what the plugin said, else the first address of its host
-    (Werkzeug and Node both bind only the first address getaddrinfo returns)."""
-    return server_binds(endpoint.host, endpoint.binds)
 
 
 def client_addresses(endpoint: Endpoint, binds: Sequence[str]) -> Tuple[str, ...]:
@@ -44,12 +38,6 @@ def client_addresses(endpoint: Endpoint, binds: Sequence[str]) -> Tuple[str, ...
 
 
 # -- the rules ---------------------------------------------------------------------
-
-def _v6only(listener: Listener, platform: str) -> bool:
-    if listener.v6only is not None:
-        return listener.v6only
-    return v6only_default(platform)
-
 
 def accepts(listener: Listener, client: str, platform: str) -> int:
     """How specifically a listener matches connections to client (addresses.accept_rank)."""
@@ -68,15 +56,15 @@ def bind_fails(bind: str, listener: Listener, platform: str) -> bool:
     same_family = family(address) == family(bind)
     if same_family and (address in WILDCARDS or bind in WILDCARDS):
         return True
-    if address == "::" and family(bind) == 4 and not _v6only(listener, platform):
+    if address == "::" and family(bind) == 4 and not is_v6only(listener.v6only, platform):
         return True  # a dual-stack [::] owns every IPv4 address too
     return bind == "::" and family(address) == 4  # our [::] would be dual-stack
 
 
-def judge(endpoint: Endpoint, listeners: Sequence[Listener], platform: str,
-          binds: Optional[Sequence[str]] = None) -> Verdict:
-    """Classify one endpoint against the listeners on its port."""
-    binds = tuple(binds if binds is not None else bind_addresses(endpoint))
+def judge(endpoint: Endpoint, listeners: Sequence[Listener], platform: str, binds: Sequence[str]) -> Verdict:
+    """Classify one endpoint against the listeners on its port; binds: the addresses the
+    server will bind (addresses.server_binds, resolved by the caller: no DNS here)."""
+    binds = tuple(binds)
     clients = client_addresses(endpoint, binds)
     on_port = [lst for lst in listeners if lst.port == endpoint.port]
     blocking = tuple(lst for lst in on_port if any(bind_fails(b, lst, platform) for b in binds))

@@ -18,11 +18,13 @@ from devlint.project import Project
 LOCAL_HOSTS = ("localhost", *LOOPBACKS, *WILDCARDS)
 
 RULES = RuleTable("stack", [
-    Rule("DL201", Severity.ERROR, "two services of the stack use the same port"),
-    Rule("DL202", Severity.ERROR, "a proxy target points at a port no service of the stack listens on"),
-    Rule("DL203", Severity.WARNING, "a proxy target says localhost but the backend binds only one address family"),
-    Rule("DL204", Severity.WARNING, "a backend's CORS origins do not allow a frontend's origin"),
-    Rule("DL205", Severity.WARNING, "a port browsers refuse to fetch from (Chromium's restricted ports)"),
+    Rule("DL201", Severity.ERROR, "two services of the stack use the same port", ("port", "services")),
+    Rule("DL202", Severity.ERROR, "a proxy target points at a port no service of the stack listens on",
+         ("target", "port", "backends"), also=(Severity.WARNING,)),
+    Rule("DL203", Severity.WARNING, "a proxy target says localhost but the backend binds only one address family",
+         ("target", "backend", "binds")),
+    Rule("DL204", Severity.WARNING, "a backend's CORS origins do not allow a frontend's origin", ("origin", "allowed")),
+    Rule("DL205", Severity.WARNING, "a port browsers refuse to fetch from (Chromium's restricted ports)", ("port",)),
 ])
 
 

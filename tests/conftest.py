@@ -7,6 +7,9 @@ ignored signal ignored: every process the tests start would then ignore the sign
 send. A signal handled in this process (rather than ignored) is back to its default action in
 children at exec.
 
+Rule tables: DEVLINT_STRICT_RULES makes every finding devlint builds, here and in the
+devlint processes the tests start, keep to its code's declared severities and evidence keys.
+
 Hypothesis: under CI (CI set, as `.ci/run` does) the property tests try the same examples on
 every run, so a submission is judged on the code, not on the draw; elsewhere each run draws
 new ones and keeps hunting. Loaded before any test module makes its settings.
@@ -21,6 +24,8 @@ for _number, _handler in ((signal.SIGINT, signal.default_int_handler), (signal.S
                           (signal.SIGHUP, signal.SIG_DFL)):
     if signal.getsignal(_number) is signal.SIG_IGN:
         signal.signal(_number, _handler)
+
+os.environ["DEVLINT_STRICT_RULES"] = "1"
 
 settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import List
 
 import pytest
 
@@ -172,3 +173,28 @@ def test_deleted_working_directory_is_a_usage_error(tmp_path: Path) -> None:
     result = subprocess.run(["sh", "-c", script, sys.executable], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result.stderr
     assert "working directory cannot be read" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["-p", "flask", "check"], "-p flask: expected -p no:NAME"),
+    (["run", "--wait", "nan", "--", "true"], "--wait takes a number of seconds >= 0, not nan"),
+    (["run", "--wait", "-1", "--", "true"], "--wait takes a number of seconds >= 0, not -1"),
+])
+def test_option_values_that_cannot_work_are_usage_errors(tmp_path: Path, args: List[str], expected: str) -> None:
+    result = devlint(tmp_path, *args)
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_options_npm_scripts_are_read_with_are_the_parsers() -> None:
+    """commands.py skips `devlint [OPTIONS] run [OPTIONS] --` in scripts by
+    invocation.RUN_VALUE_OPTIONS: the options of devlint and of `run` that take a value."""
+    from devlint import cli
+    from devlint.invocation import RUN_VALUE_OPTIONS
+
+    parser = cli._parser()
+    (sub,) = [action for action in parser._actions if action.dest == "action"]
+    run = sub.choices["run"]  # type: ignore[attr-defined]
+    takes_value = {option for p in (parser, run) for action in p._actions if action.nargs != 0
+                   and action.option_strings for option in action.option_strings}
+    assert takes_value == set(RUN_VALUE_OPTIONS)

@@ -49,9 +49,10 @@ def test_lists_are_not_shared_between_runs() -> None:
 
 @pytest.mark.parametrize("platform", ["linux", "darwin", "win32"])
 def test_an_empty_snapshot_has_no_port_findings(platform: str) -> None:
-    from devlint.checks import port_findings
+    from devlint.checks import findings_for, in_the_way
     from devlint.model import Endpoint, Service, Snapshot
 
     services = [Service("api", endpoints=(Endpoint("http", 5000), Endpoint("all", 5001, host="0.0.0.0"))),
                 Service("web", endpoints=(Endpoint("http", 4200, host="::"),))]
-    assert port_findings(services, Snapshot((), platform), services) == []
+    snapshot = Snapshot((), platform)
+    assert findings_for(in_the_way(services, snapshot), platform, services) == []

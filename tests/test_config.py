@@ -198,3 +198,28 @@ def test_pyproject_that_mentions_devlint_but_is_not_toml_is_an_error(tmp_path: P
     with pytest.raises(ConfigError) as info:
         discover(tmp_path, None, {"HOME": "/nonexistent"})
     assert str(info.value).startswith("pyproject.toml:2:")
+
+
+@pytest.mark.parametrize("text", ['[tool]\ndevlint = 5\n', 'tool = {devlint = "x"}\n'])
+def test_tool_devlint_that_is_not_a_table_is_a_config_error(tmp_path: Path, text: str) -> None:
+    (tmp_path / ".git").mkdir()
+    write(tmp_path, text, "pyproject.toml")
+    found, reason, _ = discover(tmp_path, None, {"HOME": "/nonexistent"})
+    assert found == tmp_path / "pyproject.toml"
+    with pytest.raises(ConfigError) as info:
+        load(found, reason, KINDS)
+    assert "tool.devlint: expected a table ([tool.devlint])" in str(info.value)
+
+
+def test_a_broken_pyproject_that_only_lists_devlint_as_a_dependency_is_not_the_config(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    write(tmp_path, '[project]\nname = "x"\ndependencies = ["devlint"\n', "pyproject.toml")
+    found, reason, _ = discover(tmp_path, None, {"HOME": "/nonexistent"})
+    assert found is None, reason
+
+
+def test_the_fix_for_one_of_several_ports_rewrites_the_list(tmp_path: Path) -> None:
+    config = load(write(tmp_path, "[services.cache]\nports = [6379, 6380]\n"), "test", KINDS)
+    (service,) = config.services
+    assert [ep.fix.format(port=6390) for ep in service.endpoints] == [
+        "devlint.toml: services.cache.ports = [6390, 6380]", "devlint.toml: services.cache.ports = [6379, 6390]"]

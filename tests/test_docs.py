@@ -42,6 +42,19 @@ def test_every_rule_is_documented_with_its_severity_and_every_row_is_a_rule() ->
     assert {code: sev for code, sev in rules.items() if rows[code] != sev} == {}, "README severity differs"
 
 
+def test_a_code_that_may_carry_another_severity_says_when_in_its_row() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    words = {"error": "an error", "warning": "a warning", "info": "info"}
+    rules = {**PluginHost().rules(), **CORE_RULES}
+    missing = {code: [str(s) for s in rule.also] for code, rule in rules.items()
+               if any(words[str(s)] not in _row(readme, code) for s in rule.also)}
+    assert missing == {}, "rows that do not say when the code has its other severity"
+
+
+def _row(readme: str, code: str) -> str:
+    return next(line for line in readme.splitlines() if line.startswith(f"| {code} |"))
+
+
 def test_every_declared_code_is_used() -> None:
     assert set(declared()) - used_in_source() == set(), "declared but never emitted"
 

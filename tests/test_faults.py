@@ -31,7 +31,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
-from devlint.checks import port_findings
+from devlint.checks import findings_for, in_the_way
 from devlint.model import Endpoint, Service
 from devlint.report import text_findings
 from devlint.sockets import linux, scan
@@ -88,7 +88,7 @@ def test_holder_exits_between_owner_lookup_and_process_details(monkeypatch: pyte
     (found,) = snapshot.on_port(port)
     assert (found.pid, found.process, found.cmdline) == (proc.pid, None, None)
     service = Service("api", endpoints=(Endpoint("http", port, "127.0.0.1"),))
-    findings = port_findings([service], snapshot, [service], lambda *args: None)
+    findings = findings_for(in_the_way([service], snapshot), snapshot.platform, [service], lambda *args: None)
     assert [f.code for f in findings] == ["DL101"]
     assert str(proc.pid) in text_findings(findings, lambda role, text: text, [service])
 

@@ -70,3 +70,47 @@ def test_a_plugin_kind_table_is_read_once_per_host(tmp_path: Any) -> None:
     for name in "abc":
         host.check_service(Service(name, kind="demo"), Project(tmp_path, env={}))
     assert calls["kinds"] == 1
+
+
+@pytest.mark.parametrize("disabled", [False, True])
+def test_config_disable_plugins_also_holds_when_explaining_a_listener(tmp_path: Any, disabled: bool) -> None:
+    """`disable_plugins` in devlint.toml turns a plugin off for the whole run: a listener in
+    the way is then not explained (or offered to --kill) on that plugin's word."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.listeners import LISTENER_SCRIPT, free_port
+    from tests.runner import devlint
+
+    port = free_port()
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "devlint.toml").write_text(
+        ('disable_plugins = ["flask"]\n' if disabled else "") + f"[services.api]\nports = [{port}]\n",
+        encoding="utf-8")
+    # looks like a `flask run` to the Flask plugin's explainer (its argv has flask … run)
+    holder = subprocess.Popen([sys.executable, "-c", LISTENER_SCRIPT, "127.0.0.1", str(port), "1", "flask", "run"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        result = devlint(tmp_path, "check", "--format", "json")
+    finally:
+        holder.terminate()
+        holder.wait(10)
+    assert result.returncode == 1, result.stderr
+    (finding,) = json.loads(result.stdout)["findings"]
+    (listener,) = finding["evidence"]["listeners"]
+    assert listener["pid"] == holder.pid
+    assert listener["known_as"] == (None if disabled else "Flask dev server (flask run)")
+
+
+def test_two_plugins_declaring_one_kind_both_get_its_services_and_no_other(tmp_path: Any) -> None:
+    host = manager.PluginHost(disabled=("flask", "firebase", "angular", "stack"))
+    first, second, elsewhere = Recorder("demo"), Recorder("demo"), Recorder("other")
+    for name, plugin in (("first", first), ("second", second), ("elsewhere", elsewhere)):
+        host.pm.register(plugin, name=name)
+    project = Project(tmp_path, env={})
+    host.check_service(Service("a", kind="demo"), project)
+    host.check_service(Service("b", kind="other"), project)
+    host.check_service(Service("c"), project)
+    assert (first.checked, second.checked, elsewhere.checked) == (["a"], ["a"], ["b"])

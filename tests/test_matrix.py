@@ -15,9 +15,9 @@ from typing import Dict, List, Optional, Tuple
 import pytest
 
 from devlint.addresses import resolve as resolve_host
+from devlint.checks import judge
 from devlint.model import Endpoint
 from devlint.sockets import scan
-from devlint.verdict import judge
 from tests.listeners import child_listener, free_port, open_listener, other_user_python
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="Linux bind rules; other platforms use fakes")

@@ -250,6 +250,15 @@ def test_wrong_types_and_missing_blocks(tmp_path: Path) -> None:
     assert endpoint(service).host == "localhost"
     empty = run(make(tmp_path / "empty", {"angular.json": '{"version": 1}'}), "ng", "serve")
     assert codes(empty) == ["DL603"] and "has no projects" in empty.diagnostics[0].message
+    # A project or its targets not an object: ng serve goes on with the others, devlint skips it (a warning).
+    odd = json.loads(workspace())
+    odd["projects"].update({"lib": 5, "tool": {"architect": ["serve"]}})
+    service = run(make(tmp_path / "odd", {"angular.json": json.dumps(odd, indent=2)}), "ng", "serve")
+    assert endpoint(service).port == 4200
+    assert [(f.code, f.severity, dict(f.evidence)) for f in service.diagnostics] == [
+        ("DL602", Severity.WARNING, {"file": "angular.json", "line": 13, "key": "projects.lib"}),
+        ("DL602", Severity.WARNING, {"file": "angular.json", "line": 15, "key": "projects.tool.architect"}),
+    ]
 
 
 def test_invalid_json_is_a_finding_with_file_line_and_column(tmp_path: Path) -> None:
@@ -466,7 +475,7 @@ def test_configured_service_keys_and_overrides(tmp_path: Path) -> None:
         '[services.web]\nkind = "angular"\npath = "web"\nproject = "b"\nconfiguration = "staging"\n'
         'config = "workspace.json"\n\n[services.other]\nkind = "angular"\npath = "web"\nconfig = "workspace.json"\n'
         'project = "a"\nport = 4310\n\n[services.bad]\nkind = "angular"\npath = "web"\nconfig = "workspace.json"\n'
-        'project = 5\n')})
+        'project = 5\nconfiguration = true\n')})
     result = devlint(tmp_path, "config", "--format", "json")
     assert result.returncode == 0, result.stderr
     services = {s["name"]: s for s in json.loads(result.stdout)["services"]}
@@ -479,6 +488,9 @@ def test_configured_service_keys_and_overrides(tmp_path: Path) -> None:
     check = devlint(tmp_path, "check", "bad")
     assert check.returncode == 1
     assert "error DL602 devlint.toml:15: services.bad.project: expected a string, got the number 5" in check.stdout
+    # devlint.toml values in TOML words (angular.json's in JSON words)
+    assert "error DL602 devlint.toml:15: services.bad.configuration: expected a string, got the boolean true" \
+        in check.stdout
     assert "DL601" not in check.stdout
 
 

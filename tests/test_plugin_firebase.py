@@ -203,6 +203,13 @@ def test_only_and_command_forms(tmp_path: Path, argv: Sequence[str], expected: s
     assert service.name == "firebase" and service.kind == "firebase"
 
 
+def test_hosting_on_5001_moves(tmp_path: Path) -> None:
+    write(tmp_path, '{"hosting": {"public": "p"},\n "emulators": {"hosting": {"port": 5001}}}')
+    (finding,) = run(tmp_path, "firebase", "emulators:start").diagnostics
+    assert (finding.code, finding.severity, dict(finding.evidence)) == ("DL506", Severity.WARNING, {"port": 5001})
+    assert "firebase.json: emulators.hosting.port = 5000" in finding.hint
+
+
 def test_extra_hosting_site_port(tmp_path: Path) -> None:
     write(tmp_path, FULL)
     eps = endpoints(run(tmp_path, "firebase", "emulators:start"))
@@ -310,9 +317,20 @@ def test_resolve_service_from_settings(tmp_path: Path) -> None:
                   settings={"kind": "firebase", "only": 3, "project": ""})
     resolved = firebase.devlint_resolve_service(bad, Project(tmp_path, env={}))
     assert resolved is not None
-    messages = [f.message for f in resolved.diagnostics if f.code == "DL502"]
-    assert any("services.emu.only: expected a list" in m for m in messages)
-    assert any("services.emu.project" in m for m in messages)
+    problems = [f for f in resolved.diagnostics if f.code == "DL502"]
+    # devlint.toml values in TOML words (firebase.json's in JSON words), named like flask's and angular's
+    assert [(f.message, dict(f.evidence)) for f in problems] == [
+        ("devlint.toml:1: services.emu.only: expected a list of emulator names, got the number 3",
+         {"key": "services.emu.only"}),
+        ("devlint.toml:1: services.emu.project: expected a project id string, got the string ''",
+         {"key": "services.emu.project"}),
+    ]
+    flagged = Service("emu", kind="firebase", path="app", source=Source("file", "devlint.toml", 1, "services.emu"),
+                      settings={"kind": "firebase", "only": [True], "config": False})
+    resolved = firebase.devlint_resolve_service(flagged, Project(tmp_path, env={}))
+    assert resolved is not None
+    assert [f.message.split(", got ")[1] for f in resolved.diagnostics if f.code == "DL502"] == [
+        "a list", "the boolean false"]
     # Another kind's service never reaches this plugin: the host routes by kind.
     from devlint.manager import PluginHost
 

@@ -34,10 +34,9 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 import pytest
 
 from devlint import sockets
-from devlint.checks import port_findings
+from devlint.checks import findings_for, in_the_way, judge
 from devlint.model import Endpoint, Service
 from devlint.sockets import portable
-from devlint.verdict import judge
 
 addr = namedtuple("addr", ["ip", "port"])
 sconn = namedtuple("sconn", ["fd", "family", "type", "laddr", "raddr", "status", "pid"])
@@ -217,7 +216,7 @@ def test_macos_seed_bug_is_shadowed_not_held(fake: FakePsutil) -> None:
     verdict = judge(api.endpoints[0], snapshot.listeners, "darwin")
     assert verdict.status == "shadowed"
     assert "::1" in verdict.lost
-    (finding,) = port_findings([api], snapshot, [api], lambda *args: None)
+    (finding,) = findings_for(in_the_way([api], snapshot), snapshot.platform, [api], lambda *args: None)
     assert finding.code == "DL102"
     assert "ControlCenter" in finding.message
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Tuple
 
 from devlint.addresses import BROWSER_RESTRICTED
-from devlint.checks import port_findings
+from devlint.checks import findings_for, in_the_way
 from devlint.model import Endpoint, Service, Source, Upstream
 from devlint.sockets import scan
 from devlint.suggest import port_is_free, suggest_port
@@ -111,7 +111,8 @@ def test_the_proxy_target_must_follow_the_backend() -> None:
         Upstream(f"http://localhost:{p}", "localhost", p, Source("file", "proxy.conf.json", 3, "/api.target"), "/api"),
     ))
     with holding(("127.0.0.1", p)):
-        (finding,) = port_findings([api], scan([p]), [api, web])
+        snapshot = scan([p])
+        (finding,) = findings_for(in_the_way([api], snapshot), snapshot.platform, [api, web])
     assert finding.code == "DL101"
     assert (f"Port {p + 1} is free on 127.0.0.1 and ::1: .flaskenv: FLASK_RUN_PORT={p + 1}; the proxy target "
             f"must follow: proxy.conf.json:3 /api.target: http://localhost:{p} → http://localhost:{p + 1}."

@@ -10,9 +10,10 @@ from typing import Optional
 import pytest
 
 from devlint.addresses import BROWSER_RESTRICTED
+from devlint.checks import judge
 from devlint.model import Endpoint, Listener
 from devlint.suggest import port_is_free, suggest_port
-from devlint.verdict import client_addresses, judge
+from devlint.verdict import client_addresses
 from tests.listeners import free_port, open_listener
 
 PORT = 5000

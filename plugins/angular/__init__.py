@@ -10,7 +10,7 @@ What `ng serve` will do, read the way the Angular CLI (21.x) reads it, one modul
   4200, host localhost; ``PORT`` is ignored since Angular CLI 6, read only by 1.x workspaces).
 - ``serve``: the service: endpoint, origin, proxy upstreams; also a devlint.toml service.
 - ``proxy``: proxy configs (``.json``, or ``.js`` read statically with ``devlint.readers.js``).
-- ``checks``: a proxy target that loops back into the dev server.
+- ``checks``: a proxy target that loops back into the dev server; an `ng serve` in the way.
 
 A busy port stops ng serve (it asks, or exits, but never moves by itself), so it is an error;
 ``port 0`` is random and cannot be checked.

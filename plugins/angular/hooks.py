@@ -1,9 +1,9 @@
 """The Angular plugin's hooks: `ng serve` and angular.json, as devlint services.
 
 Thin on purpose: each hook hands over to the module that owns its concern (``cli`` reads the
-command line, ``serve`` builds the service from the workspace, ``checks`` checks it, ``rules``
-declares the codes). Owns the service kind ``angular``; devlint routes the per-service hooks of
-that kind here only.
+command line, ``serve`` builds the service from the workspace, ``checks`` checks it and names an
+`ng serve` in the way, ``rules`` declares the codes). Owns the service kind ``angular``; devlint
+routes the per-service hooks of that kind here only.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from devlint import hookimpl
 from devlint.model import Command, Endpoint, Explanation, Finding, Listener, Rule, Service
 from devlint.project import Project
 
-from .checks import check
-from .cli import NgArgs, is_ng_serve, parse_command
+from .checks import check, explain
+from .cli import NgArgs, parse_command
 from .rules import KIND, RULES
 from .serve import build, resolve_configured
 from .workspace import LEGACY_FILES, WORKSPACE_FILES
@@ -77,17 +77,4 @@ def devlint_check_service(service: Service, project: Project) -> Optional[Iterab
 def devlint_explain_listener(
     listener: Listener, service: Service, endpoint: Endpoint, platform: str
 ) -> Optional[Explanation]:
-    if not is_ng_serve(listener.cmdline):
-        return None
-    why = f"{listener.owner()} is an Angular dev server (`ng serve`) listening on {listener.where()}"
-    if service.kind == KIND:
-        why += ", probably left over from an earlier run"
-    fix = (
-        f"stop it (Ctrl-C in its terminal, or `kill {listener.pid}`, or run devlint with --kill)"
-        if listener.pid
-        else "stop the other `ng serve` (Ctrl-C in its terminal)"
-    )
-    if endpoint.fix:
-        fix += f", or move this one: {endpoint.fix.format(port=endpoint.port + 1)}"
-    # A dev server of the user's own, whichever stack it belongs to: --kill may offer to stop it.
-    return Explanation(title="Angular dev server (ng serve)", why=why, fix=fix, stale=True)
+    return explain(listener, service, endpoint)

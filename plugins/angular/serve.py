@@ -277,7 +277,8 @@ def _toml_args(service: Service) -> Tuple[NgArgs, List[Finding]]:
             continue
         if not isinstance(value, str) or not value.strip():
             problems.append(RULES("DL602", f"{_file_line(service.source)}: {table}.{key}: expected a string, got "
-                                  f"{describe(value)}", service=service.name, evidence={"key": f"{table}.{key}"}))
+                                  f"{describe(value, 'toml')}", service=service.name,
+                                  evidence={"key": f"{table}.{key}"}))
             continue
         source = Source("file", service.source.where, service.source.line, f"{table}.{key}")
         if key == "project":

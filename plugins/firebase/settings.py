@@ -42,13 +42,14 @@ def _setting(service: Service, key: str, accept: Callable[[Any], Optional[T]], e
     raw = service.settings.get(key)
     if raw is None:
         return None
+    where = service.source
+    name = f"{where.key or f'services.{service.name}'}.{key}"
     value = accept(raw)
     if value is None:
-        problems.append(type_problem(str(service.source), f"services.{service.name}.{key}", raw, expected,
-                                     service=service.name))
+        problems.append(type_problem(where.where + (f":{where.line}" if where.line else ""), name, raw, expected,
+                                     service=service.name, evidence={"key": name}, syntax="toml"))
         return None
-    where = service.source
-    return Sourced(value, Source("file", where.where, where.line, f"services.{service.name}.{key}"))
+    return Sourced(value, Source("file", where.where, where.line, name))
 
 
 def _emulator_names(value: Any) -> Optional[Tuple[str, ...]]:
