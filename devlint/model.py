@@ -142,17 +142,14 @@ class Upstream:
 class Finding:
     """One problem, as the user sees it: ``severity code message`` and a hint line.
 
-    code: a rule-table code (``DL102``); every code is declared once, in the core's or a
-    plugin's ``RuleTable``, with its default severity and title. service: the service's name
-    ("" for the whole stack). hint: what to do. evidence: the facts behind it, as JSON-able
-    data for ``--format json`` (made only here, at the reporting edge). The port findings
-    (DL101 held, DL102 shadowed, DL103 held but the server moves by itself) carry:
-    ``verdict`` (clear/held/shadowed), ``endpoint``, ``port``, ``port_source``, ``binds``
-    and ``clients`` (address lists), ``lost`` (client addresses another process answers),
-    ``suggested_port`` (int or null) and ``listeners`` (one dict per socket in the way:
-    ``address``, ``port``, ``family``, ``v6only``, ``pid``, ``process``, ``cmdline``,
-    ``uid``, ``user``, ``known_as``, ``stale``). Static findings carry what their rule says
-    (usually ``file``, ``line``, ``key`` or ``port``).
+    code: a rule-table code (``DL102``); every code is declared once, in the core's
+    (devlint/rules.py) or a plugin's ``RuleTable``, with its default severity, title and
+    evidence keys. service: the service's name ("" for the whole stack). hint: what to do.
+    evidence: the facts behind it, as JSON-able data for ``--format json``, made only where
+    the finding is built; its keys are the code's ``Rule.evidence`` (the test suite holds
+    every finding to them). The port findings (DL101-103) carry ``verdict``, ``endpoint``,
+    ``port``, ``port_source``, ``binds``, ``clients``, ``lost``, ``suggested_port`` and
+    ``listeners`` (see devlint/rules.py); static findings mostly ``file``, ``line``, ``key``.
     """
 
     code: str
