@@ -11,7 +11,7 @@ of it is unchanged, so it is never stale:
   upgrading or removing any distribution, so any plugin, changes its folder's mtime), and
   the stamp of every non-stdlib module loaded when the plan was built (devlint itself, the
   plugins, pluggy: editing an editable install's code invalidates it too);
-- what was asked: the Request (invocation.py: working directory, command, service names,
+- what was asked: the Request (warm.py: working directory, command, service names,
   --config, --strict, -p); its ``key()`` names the file and is recorded in it.
 
 A file changed within RACY_NS of the save is not trusted (a second write within the same
@@ -41,8 +41,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, Mapping, Optional, Tuple
 
-    from devlint.invocation import Key, Request
     from devlint.plan import Plan
+    from devlint.warm import Key, Request
 
 FORMAT = 5
 MAGIC = b"devlint plan\n"

@@ -17,18 +17,18 @@ import sys
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, cast
 
 from devlint import __version__, pipeline
-from devlint.invocation import UsageError, end_quietly_on_sigterm, guarded, isatty, run_command, working_dir
 from devlint.model import ExitCode, Finding
+from devlint.warm import UsageError, end_quietly_on_sigterm, guarded, isatty, run_command, working_dir
 
 if TYPE_CHECKING:
     import argparse
 
     from devlint.checks import Explain
-    from devlint.invocation import Request, Scanned
     from devlint.model import Listener
     from devlint.pipeline import Checked
     from devlint.plan import Plan
     from devlint.report import Style
+    from devlint.warm import Request, Scanned
 
 
 def _options(top: bool) -> argparse.ArgumentParser:
@@ -121,7 +121,7 @@ def _classify(exc: Exception) -> Tuple[int, Optional[str]]:
 
 
 def _plain_run(argv: List[str]) -> Optional[argparse.Namespace]:
-    """What the parser makes of `run -- CMD` (invocation.run_command, the form warm.py
+    """What the parser makes of `run -- CMD` (warm.run_command, the form warm.py
     answers), without argparse (with what it imports and builds, ≈ 5-7 ms of a cold run);
     None for any other form. These are the parser's defaults (tests/test_cold.py)."""
     if run_command(argv) is None:

@@ -19,10 +19,10 @@ import re
 from dataclasses import dataclass, field
 from typing import AbstractSet, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
 
-from devlint.invocation import RUN_VALUE_OPTIONS
 from devlint.model import Command
 from devlint.project import Project
 from devlint.readers.shell import REDIRECTS, tokenize
+from devlint.warm import RUN_VALUE_OPTIONS
 
 MAX_DEPTH = 8  # scripts calling scripts calling scripts...; real stacks use 2 or 3
 

@@ -2,7 +2,7 @@
 
 Each step takes what the one before made and none reaches back:
 
-- ``request``: what was asked, in the working folder (invocation.Request: also the cache key);
+- ``request``: what was asked, in the working folder (warm.Request: also the cache key);
 - ``plan``: config and services, from the cache while every input is unchanged, else built
   (plan.py) through the plugins, with the static findings;
 - ``snapshot``: ONE scan of the TCP listeners on the ports this run checks, both families,
@@ -24,15 +24,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, List, Mapping, Optional, Sequence, Tuple
 
-from devlint.invocation import Request, working_dir
 from devlint.model import ExitCode, Finding, Severity
+from devlint.warm import Request, working_dir
 
 if TYPE_CHECKING:
     from devlint.checks import Explain, Judged
-    from devlint.invocation import Scanned
     from devlint.manager import PluginHost
     from devlint.model import Endpoint, Explanation, Listener, Service, Snapshot
     from devlint.plan import Plan
+    from devlint.warm import Scanned
 
 
 def request(argv: Optional[Sequence[str]] = None, names: Sequence[str] = (), config: Optional[str] = None,

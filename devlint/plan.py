@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from devlint.cache import stamp
 from devlint.config import Config, discover, load
-from devlint.invocation import Request, UsageError
 from devlint.model import Finding, Service
 from devlint.project import FileStamp, Project
+from devlint.warm import Request, UsageError
 
 if TYPE_CHECKING:
     from devlint.manager import PluginHost

@@ -12,14 +12,14 @@ from typing import IO, Any, Dict, List, Mapping, Optional, Sequence
 
 from devlint import __version__
 from devlint.addresses import bracketed
-from devlint.invocation import colour
 from devlint.model import Finding, Service, Severity, Snapshot
+from devlint.warm import colour
 
 JSON_SCHEMA_VERSION = 1
 
 
 class Style:
-    """Colour on or off, decided once (invocation.colour: --color, then NO_COLOR /
+    """Colour on or off, decided once (warm.colour: --color, then NO_COLOR /
     FORCE_COLOR, then a tty)."""
 
     def __init__(self, mode: str, stream: IO[str], env: Mapping[str, str]) -> None:

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Set, TextIO, Tuple
 
 from devlint import culprits
-from devlint.invocation import isatty
 from devlint.model import Explanation, Listener
+from devlint.warm import isatty
 
 if TYPE_CHECKING:
     from devlint.checks import Explain, Judged

@@ -1,21 +1,37 @@
-"""The console script's entry: a pre-check that answers a repeated clear run, else the CLI.
+"""The console script's entry, and what every start of devlint decides before the full CLI.
 
-Most runs of devlint are a dev server restarted with nothing changed. Then the plan is in
-the cache (cache.py) and nothing listens on the stack's ports, so the answer is "clear"
-without the data model, argparse, pluggy or any plugin. This pre-check is the pipeline's
-first steps (pipeline.py) with the plan read from the cache, sharing its parts instead of
-copying them: the same Request and cache key, the same `run --` test and colour rule
-(invocation.py), the same end on Ctrl-C. It decides with ``os``, ``sys``, ``marshal`` and
-one netlink query (sockets/netlink.py), then execs the command, or prints the summary
-line `check` would print (stored with the plan; without colour: with colour `check` takes
-the full path).
+**The pre-check.** Most runs of devlint are a dev server restarted with nothing changed.
+Then the plan is in the cache (cache.py) and nothing listens on the stack's ports, so the
+answer is "clear" without the data model, argparse, pluggy or any plugin. ``precheck`` is the
+pipeline's first steps (pipeline.py) with the plan read from the cache: it decides with
+``os``, ``sys``, ``marshal`` and one netlink query (sockets/netlink.py), then execs the
+command, or prints the summary line `check` would print (stored with the plan; without
+colour: with colour `check` takes the full path). Anything else goes to the full CLI
+(cli.py), which decides the same thing the long way: another sub-command or any option,
+DEVLINT_NO_CACHE, no usable cached plan, a platform without netlink, or a socket on one of
+the ports. The rows the query found are handed to the CLI's main, whose snapshot uses them,
+so the run still asks the kernel once. A command that cannot be exec'd also goes to the
+CLI, which reports it.
 
-Anything else goes to the full CLI (cli.py), which decides the same thing the long way:
-another sub-command or any option, DEVLINT_NO_CACHE, no usable cached plan, a plan with
-findings or warnings, a platform without netlink, or a socket on one of the ports. The
-rows the query found are handed to the CLI's main, whose snapshot uses them, so the run
-still asks the kernel once. A command that cannot be exec'd also goes to the CLI, which
-reports it.
+**What both paths share**, written once here so that they cannot disagree:
+
+- ``Request``: what was asked (working folder, the command of `run`, the services named,
+  --config, --strict, -p). One frozen value; ``Request.key()`` is the plan cache's key.
+- ``run_command``: the plain `devlint run -- CMD` form, the argv the pre-check answers and
+  the CLI reads without argparse; ``RUN_VALUE_OPTIONS``, the options of `devlint run` that
+  take a value (how npm scripts that call devlint are read).
+- ``colour``: the colour rule (--color, NO_COLOR, FORCE_COLOR, a terminal, TERM=dumb).
+- ``guarded``: how an invocation ends: Ctrl-C (130), SIGTERM (143), a user mistake as one
+  line (the CLI says which errors are mistakes).
+- ``UsageError`` and ``working_dir``.
+
+Hand-kept light: every `devlint` start runs this module before it knows whether the cached
+plan answers, and that path costs about 1.7 times a bare `python -c pass`. So it imports
+only ``os`` and ``sys`` (one module, not two: each import is ≈ 0.2 ms here): no
+``typing``, no ``dataclasses`` (with ``inspect``), no data model, each worth milliseconds.
+That is why Request is a small class written by hand instead of a frozen dataclass, and
+why type names are imported for the type checker only (tests/test_warm.py checks what the
+warm path imports).
 """
 
 from __future__ import annotations
@@ -23,15 +39,154 @@ from __future__ import annotations
 import os
 import sys
 
-from devlint.invocation import Request, UsageError, colour, guarded, run_command, working_dir
-
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see above
 if TYPE_CHECKING:
-    from typing import List, Mapping, Optional, Sequence, Tuple
+    from typing import Callable, FrozenSet, List, Mapping, NoReturn, Optional, Sequence, Tuple, Union
 
-    from devlint.invocation import Scanned
     from devlint.sockets.netlink import RawSocket
 
+    Key = Tuple[str, Optional[Tuple[str, ...]], Tuple[str, ...], Optional[str], bool, Tuple[str, ...]]
+    # The warm pre-check's one netlink query, handed to the CLI: (ports asked about, LISTEN rows).
+    Scanned = Tuple[FrozenSet[int], List[RawSocket]]
+    Classify = Callable[[Exception], Tuple[int, Optional[str]]]
+
+# The options of `devlint [OPTIONS] run [OPTIONS] -- CMD` that take a value: how an npm script
+# that calls devlint is read (commands.py). tests/test_cli.py checks the parser agrees.
+RUN_VALUE_OPTIONS = frozenset({"--config", "--format", "--color", "-p", "--service", "--wait"})
+
+INTERRUPTED = 130  # model.ExitCode.INTERRUPTED (128 + SIGINT), as a shell reports Ctrl-C
+TERMINATED = 143  # model.ExitCode.TERMINATED (128 + SIGTERM)
+
+
+class UsageError(Exception):
+    """The command line asks for something that does not exist (exit 2)."""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived while devlint was still deciding (see ``end_quietly_on_sigterm``)."""
+
+
+class Request:
+    """What the user asked for, as far as planning is concerned; also the plan cache's key.
+
+    cwd: the working folder (a str; a Path is accepted). argv: the command of `devlint run`
+    (None for the other sub-commands). names: services named on the command line.
+    config: --config. strict: --strict. plugin_flags: each -p as typed (``no:flask``).
+    Frozen, compared and hashed by ``key()``. The environment is not part of it: a plan
+    records the variables it read and is checked against them (cache.py).
+    """
+
+    __slots__ = ("argv", "config", "cwd", "names", "plugin_flags", "strict")
+
+    cwd: str
+    argv: Optional[Tuple[str, ...]]
+    names: Tuple[str, ...]
+    config: Optional[str]
+    strict: bool
+    plugin_flags: Tuple[str, ...]
+
+    def __init__(self, cwd: Union[str, os.PathLike[str]], argv: Optional[Sequence[str]] = None,
+                 names: Sequence[str] = (), config: Optional[str] = None, strict: bool = False,
+                 plugin_flags: Sequence[str] = ()) -> None:
+        init = object.__setattr__
+        init(self, "cwd", os.fspath(cwd))
+        init(self, "argv", None if argv is None else tuple(argv))
+        init(self, "names", tuple(names))
+        init(self, "config", config)
+        init(self, "strict", bool(strict))
+        init(self, "plugin_flags", tuple(plugin_flags))
+
+    def key(self) -> Key:
+        """Every field, as plain data (marshal-able): the cache file's name is a hash of it,
+        and the file records it to be compared again on load."""
+        return (self.cwd, self.argv, self.names, self.config, self.strict, self.plugin_flags)
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError(f"Request is frozen: cannot set {name}")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Request) and self.key() == other.key()
+
+    def __hash__(self) -> int:
+        return hash(self.key())
+
+    def __repr__(self) -> str:
+        names = ("cwd", "argv", "names", "config", "strict", "plugin_flags")  # the order of key()
+        return "Request(" + ", ".join(f"{name}={value!r}" for name, value in zip(names, self.key())) + ")"
+
+
+def working_dir() -> str:
+    """The working folder; UsageError when it was removed (or cannot be read)."""
+    try:
+        return os.getcwd()
+    except OSError as exc:
+        raise UsageError(f"the working directory cannot be read ({exc.strerror or exc}); cd to a folder "
+                         "that exists") from None
+
+
+def run_command(argv: Sequence[str]) -> Optional[List[str]]:
+    """The command of `devlint run -- CMD ...`, else None (any other sub-command, or an
+    option before `--`). Nothing after `--` is an option, so in this form every option has
+    its default: the warm path answers it, and the CLI reads it without argparse."""
+    if len(argv) < 3 or argv[0] != "run" or argv[1] != "--":
+        return None
+    return list(argv[2:])
+
+
+def colour(mode: str, stream: object, env: Mapping[str, str]) -> bool:
+    """Whether to colour `stream`: --color always/never as given; "auto": not with NO_COLOR
+    set (any value), then yes with FORCE_COLOR set (not "0"), else only on a terminal whose
+    TERM is not "dumb"."""
+    if mode != "auto":
+        return mode == "always"
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR") not in (None, "", "0"):
+        return True
+    return isatty(stream) and env.get("TERM") != "dumb"
+
+
+def isatty(stream: object) -> bool:
+    """stream.isatty(), False for a closed stream or one without it."""
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
+        return False
+
+
+def end_quietly_on_sigterm() -> None:
+    """SIGTERM while devlint decides raises Terminated: ``guarded`` ends with 143 (128+15),
+    as a shell would report, without a traceback. Left alone when the caller ignores
+    SIGTERM, so the command inherits that; exec resets a handler, never an ignore."""
+    import _signal as signal  # type: ignore[import-not-found]  # signal.py builds enums (≈ 0.5 ms)
+
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        def handler(signum: int, frame: object) -> None:
+            raise Terminated()
+
+        signal.signal(signal.SIGTERM, handler)
+
+
+def guarded(body: Callable[[], int], classify: Optional[Classify] = None) -> int:
+    """Run one invocation and return its exit code. Ctrl-C: "devlint: interrupted", 130.
+    Terminated: 143. An exception ``classify`` maps to (code, message): "devlint: message"
+    and that code; (code, None) or no ``classify``: the exception propagates (a bug)."""
+    try:
+        return body()
+    except KeyboardInterrupt:
+        print("devlint: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except Terminated:
+        return TERMINATED
+    except Exception as exc:
+        code, message = classify(exc) if classify is not None else (0, None)
+        if message is None:
+            raise
+        print(f"devlint: {message}", file=sys.stderr)
+        return code
+
+
+# -- the pre-check ------------------------------------------------------------
 
 def main() -> int:
     """`devlint` as installed: the warm pre-check, else the full CLI."""
@@ -104,4 +259,5 @@ def _listening(ports: frozenset[int]) -> Optional[List[RawSocket]]:
         return None
 
 
-__all__ = ["main", "precheck"]
+__all__ = ["RUN_VALUE_OPTIONS", "Request", "Terminated", "UsageError", "colour", "end_quietly_on_sigterm", "guarded",
+           "isatty", "main", "precheck", "run_command", "working_dir"]

@@ -188,9 +188,9 @@ def test_option_values_that_cannot_work_are_usage_errors(tmp_path: Path, args: L
 
 def test_the_options_npm_scripts_are_read_with_are_the_parsers() -> None:
     """commands.py skips `devlint [OPTIONS] run [OPTIONS] --` in scripts by
-    invocation.RUN_VALUE_OPTIONS: the options of devlint and of `run` that take a value."""
+    warm.RUN_VALUE_OPTIONS: the options of devlint and of `run` that take a value."""
     from devlint import cli
-    from devlint.invocation import RUN_VALUE_OPTIONS
+    from devlint.warm import RUN_VALUE_OPTIONS
 
     parser = cli._parser()
     (sub,) = [action for action in parser._actions if action.dest == "action"]

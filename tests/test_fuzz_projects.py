@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from devlint import cli
 from devlint.config import ConfigError
-from devlint.invocation import Request, UsageError
 from devlint.plan import build
+from devlint.warm import Request, UsageError
 from tests.fuzzing import FUZZ
 from tests.runner import assert_clean_exit, base_env, devlint_argv, run, unprivileged
 

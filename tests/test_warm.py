@@ -21,8 +21,8 @@ from typing import Dict, Iterator, Optional
 import pytest
 
 from devlint import cache, launch
-from devlint.invocation import Request
 from devlint.plan import build
+from devlint.warm import Request
 from tests.listeners import free_port, open_listener
 
 HEAVY = ("devlint.cli", "devlint.model", "argparse", "pluggy", "importlib.metadata", "tomllib", "tomli",
