@@ -1,6 +1,6 @@
 """snapshot → verdicts → findings: the port verdict of every endpoint, then messages a user can act on.
 
-The snapshot is taken once by the caller; nothing here scans sockets. ``verdicts`` gives
+The snapshot is taken once by the caller; nothing here scans sockets. ``in_the_way`` gives
 the typed answers (Judged: service, endpoint, Verdict) that --kill and --wait work on;
 ``findings_for`` turns the ones that are not clear into findings through the core's rule
 table (rules.py: DL101 held, DL102 shadowed, DL103 held but the server moves by itself).

@@ -294,7 +294,7 @@ def cmd_who(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
     ports: List[int] = []
     for word in args.ports:
-        if not word.isdigit() or not 1 <= int(word) <= 65535:
+        if not (word.isascii() and word.isdigit()) or not 1 <= int(word) <= 65535:
             raise UsageError(f"who: {word!r} is not a port (1-65535)")
         ports.append(int(word))
     snapshot = scan(ports or None)

@@ -129,7 +129,10 @@ def _present(path: str, shown: Optional[str] = None) -> bool:
     return True
 
 
-_TOOL_HEADER = re.compile(r"""^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*["']?devlint\b""", re.MULTILINE)
+# A line that sets devlint's own table: `[tool.devlint]`, `[tool.devlint.services.api]`,
+# `[tool."devlint"]`, or under `[tool]` a dotted `devlint.services...` / `devlint = {...}`.
+_TOOL_HEADER = re.compile(r"""^[ \t]*(?:\[[ \t]*tool[ \t]*\.[ \t]*(?:devlint|"devlint"|'devlint')[ \t]*[.\]]"""
+                          r"""|devlint[ \t]*[.=])""", re.MULTILINE)
 
 
 def _has_tool_table(pyproject: str, shown: str) -> bool:
@@ -247,6 +250,7 @@ class _Checker:
         self.text, self.shown, self.prefix = text, shown, prefix
         self.kinds, self.strict = kinds, strict
         self.warnings: List[ConfigWarning] = []
+        self.disabled: Tuple[str, ...] = ()  # disable_plugins, once read
 
     def fail(self, path: Sequence[str], message: str) -> ConfigError:
         full = (*self.prefix, *path)
@@ -270,7 +274,8 @@ class _Checker:
                 self.unknown((key,), list(TOP_LEVEL_KEYS), "key")
         disabled = table.get("disable_plugins", [])
         if not isinstance(disabled, list) or not all(isinstance(x, str) for x in disabled):
-            raise self.fail(("disable_plugins",), f"expected a list of plugin names, got {describe(disabled)}")
+            raise self.fail(("disable_plugins",), f"expected a list of plugin names, got {describe_strings(disabled)}")
+        self.disabled = tuple(disabled)
         services = table.get("services", {})
         if not isinstance(services, dict):
             raise self.fail(("services",), f"expected a table of services, got {describe(services)}")
@@ -292,8 +297,9 @@ class _Checker:
 
                 close = difflib.get_close_matches(kind, known, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
+                off = f"; disable_plugins turns off {', '.join(self.disabled)}" if self.disabled else ""
                 raise self.fail((*path, "kind"), f"no plugin knows the kind {kind!r}{hint}"
-                                f" (known: {', '.join(known) or 'none'}; see `devlint plugins`)")
+                                f" (known: {', '.join(known) or 'none'}; see `devlint plugins`{off})")
             allowed.update(extra)
         for key in body:
             if key not in allowed:
@@ -368,6 +374,12 @@ def _port_fix(body: Mapping[str, Any], index: int) -> str:
 def describe(value: Any) -> str:
     """A value as a user would recognise it from their TOML (model.describe's TOML words)."""
     return describe_value(value, "toml")
+
+
+def describe_strings(value: Any) -> str:
+    """describe() for where a list of strings was expected: a list names its first item that
+    is not a string ("a list containing the number 5")."""
+    return describe_value(value, "toml", strings=True)
 
 
 # -- line lookup -------------------------------------------------------------------

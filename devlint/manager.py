@@ -114,8 +114,8 @@ class PluginHost:
         """Every kind a plugin owns → its extra devlint.toml keys (key → help)."""
         kinds: Dict[str, Mapping[str, str]] = {}
         for result in self.hook.devlint_service_kinds():
-            if result:
-                kinds.update(result)
+            for kind, keys in (result or {}).items():
+                kinds[kind] = {**kinds.get(kind, {}), **keys}  # two plugins may extend one kind
         return kinds
 
     def _routed(self, hook: str, kind: str) -> Any:

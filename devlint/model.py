@@ -82,11 +82,13 @@ def escape_braces(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
-def describe(value: Any, syntax: str = "json") -> str:
+def describe(value: Any, syntax: str = "json", strings: bool = False) -> str:
     """A value from a user's file as messages name it, in the words of the file's syntax:
     JSON (``the string "5000"``, ``true``, ``an object``, ``an array``) or TOML (``the string
     '5000'``, ``the boolean true``, ``a table``, ``a list``); numbers are ``the number 5``.
     Anything else by its ``str()`` (a JS expression devlint could not evaluate prints as its code).
+    strings: a list of strings was expected, so a list names its first other item
+    (``a list containing the number 5``).
     """
     import json
 
@@ -102,7 +104,9 @@ def describe(value: Any, syntax: str = "json") -> str:
     if isinstance(value, dict):
         return "a table" if toml else "an object"
     if isinstance(value, (list, tuple)):
-        return "a list" if toml else "an array"
+        odd = next((item for item in value if not isinstance(item, str)), None) if strings else None
+        inside = f" containing {describe(odd, syntax)}" if odd is not None else ""
+        return ("a list" if toml else "an array") + inside
     return type(value).__name__ if toml else str(value)
 
 
@@ -146,10 +150,11 @@ class Finding:
     (devlint/rules.py) or a plugin's ``RuleTable``, with its default severity, title and
     evidence keys. service: the service's name ("" for the whole stack). hint: what to do.
     evidence: the facts behind it, as JSON-able data for ``--format json``, made only where
-    the finding is built; its keys are the code's ``Rule.evidence`` (the test suite holds
-    every finding to them). The port findings (DL101-103) carry ``verdict``, ``endpoint``,
-    ``port``, ``port_source``, ``binds``, ``clients``, ``lost``, ``suggested_port`` and
-    ``listeners`` (see devlint/rules.py); static findings mostly ``file``, ``line``, ``key``.
+    the finding is built; its keys come from the code's ``Rule.evidence`` (a finding carries
+    those its case knows, e.g. a missing file has no line; the test suite rejects any other
+    key). The port findings (DL101-103) carry ``verdict``, ``endpoint``, ``port``,
+    ``port_source``, ``binds``, ``clients``, ``lost``, ``suggested_port`` and ``listeners``
+    (see devlint/rules.py); static findings mostly ``file``, ``line``, ``key``.
     """
 
     code: str

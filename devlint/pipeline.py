@@ -134,9 +134,9 @@ def explainer(env: Mapping[str, str], plugin_flags: Sequence[str], plan: Optiona
     host: List[PluginHost] = []
 
     def explain(listener: Listener, service: Service, endpoint: Endpoint, platform: str) -> Optional[Explanation]:
-        from devlint import culprits
+        from devlint.checks import known_culprit
 
-        known = culprits.match(listener, platform)
+        known = known_culprit(listener, service, endpoint, platform)
         if known is not None:
             return known
         if not host:

@@ -88,8 +88,9 @@ def build(request: Request, env: Mapping[str, str], platform: Optional[str] = No
     if path is not None:
         shown = os.path.relpath(path, cwd) if not request.config else request.config
         config = load(path, reason, host.service_kinds(), shown=shown, strict=request.strict)
-        if config.disable_plugins:
+        if config.disable_plugins:  # without them, a kind they owned is unknown: say so (exit 2)
             host = PluginHost(disabled_from(env, request.plugin_flags, config.disable_plugins))
+            config = load(path, reason, host.service_kinds(), shown=shown, strict=request.strict)
         services = [_resolve(svc, project, host) for svc in config.services]
     else:
         services = host.detect_services(project)

@@ -223,3 +223,25 @@ def test_the_fix_for_one_of_several_ports_rewrites_the_list(tmp_path: Path) -> N
     (service,) = config.services
     assert [ep.fix.format(port=6390) for ep in service.endpoints] == [
         "devlint.toml: services.cache.ports = [6390, 6380]", "devlint.toml: services.cache.ports = [6379, 6390]"]
+
+
+@pytest.mark.parametrize("text,is_error", [
+    ('[tool.devlint-other]\nx = [\n', False),  # another tool's table
+    ('[tool]\ndevlint.services.api.ports = [6396\n', True),  # devlint's, dotted under [tool]
+    ('[tool."devlint"]\nx = [\n', True),
+])
+def test_a_broken_pyproject_is_an_error_only_where_devlints_table_is_set(tmp_path: Path, text: str,
+                                                                       is_error: bool) -> None:
+    (tmp_path / ".git").mkdir()
+    write(tmp_path, text, "pyproject.toml")
+    if is_error:
+        with pytest.raises(ConfigError):
+            discover(tmp_path, None, {"HOME": "/nonexistent"})
+    else:
+        assert discover(tmp_path, None, {"HOME": "/nonexistent"})[0] is None
+
+
+def test_a_list_of_names_with_another_item_names_that_item(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load(write(tmp_path, "disable_plugins = ['flask', 5]\n"), "test", KINDS)
+    assert "expected a list of plugin names, got a list containing the number 5" in str(info.value)

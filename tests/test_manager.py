@@ -114,3 +114,28 @@ def test_two_plugins_declaring_one_kind_both_get_its_services_and_no_other(tmp_p
     host.check_service(Service("b", kind="other"), project)
     host.check_service(Service("c"), project)
     assert (first.checked, second.checked, elsewhere.checked) == (["a"], ["a"], ["b"])
+
+
+def test_disabling_the_plugin_that_owns_a_configured_kind_is_a_config_error(tmp_path: Any) -> None:
+    """As with -p no:flask: a service whose kind no loaded plugin owns is never silently unchecked."""
+    from tests.runner import devlint
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "devlint.toml").write_text('disable_plugins = ["flask"]\n[services.api]\nkind = "flask"\n',
+                                           encoding="utf-8")
+    result = devlint(tmp_path, "check")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "no plugin knows the kind 'flask'" in result.stderr
+    assert "disable_plugins turns off flask" in result.stderr
+
+
+def test_two_plugins_extending_one_kind_add_up_their_keys() -> None:
+    class Extra:
+        @hookimpl
+        def devlint_service_kinds(self) -> Mapping[str, Mapping[str, str]]:
+            return {"flask": {"gunicorn": "an extra key"}}
+
+    host = manager.PluginHost(disabled=("firebase", "angular", "stack"))
+    host.pm.register(Extra(), name="extra")
+    keys = host.service_kinds()["flask"]
+    assert "gunicorn" in keys and "app" in keys

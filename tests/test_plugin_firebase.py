@@ -330,7 +330,7 @@ def test_resolve_service_from_settings(tmp_path: Path) -> None:
     resolved = firebase.devlint_resolve_service(flagged, Project(tmp_path, env={}))
     assert resolved is not None
     assert [f.message.split(", got ")[1] for f in resolved.diagnostics if f.code == "DL502"] == [
-        "a list", "the boolean false"]
+        "a list containing the boolean true", "the boolean false"]
     # Another kind's service never reaches this plugin: the host routes by kind.
     from devlint.manager import PluginHost
 

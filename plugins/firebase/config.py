@@ -129,10 +129,11 @@ class FirebaseJson:
 
 def type_problem(where: str, key: str, value: Any, expected: str, *, service: str, consequence: str = "",
                  severity: Optional[Severity] = None, evidence: Optional[Mapping[str, Any]] = None,
-                 syntax: str = "json") -> Finding:
+                 syntax: str = "json", strings: bool = False) -> Finding:
     """DL502, a value of the wrong type: ``WHERE: KEY: expected X, got Y; CONSEQUENCE``, Y in the
-    words of the file's syntax ("json" for firebase.json, "toml" for devlint.toml)."""
-    message = f"{where}: {key + ': ' if key else ''}expected {expected}, got {describe(value, syntax)}"
+    words of the file's syntax ("json" for firebase.json, "toml" for devlint.toml); strings: a
+    list of strings was expected (a list then names its first other item)."""
+    message = f"{where}: {key + ': ' if key else ''}expected {expected}, got {describe(value, syntax, strings)}"
     return RULES("DL502", message + (f"; {consequence}" if consequence else ""), service=service,
                  severity=severity, evidence=evidence)
 

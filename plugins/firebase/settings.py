@@ -47,7 +47,8 @@ def _setting(service: Service, key: str, accept: Callable[[Any], Optional[T]], e
     value = accept(raw)
     if value is None:
         problems.append(type_problem(where.where + (f":{where.line}" if where.line else ""), name, raw, expected,
-                                     service=service.name, evidence={"key": name}, syntax="toml"))
+                                     service=service.name, evidence={"key": name}, syntax="toml",
+                                     strings=accept is _emulator_names))
         return None
     return Sourced(value, Source("file", where.where, where.line, name))
 
