@@ -128,6 +128,41 @@ def make_stack(root: Path) -> List[int]:
     return p
 
 
+def make_large_proxy(root: Path, routes: int = 2000, headers: int = 200) -> Path:
+    """A second config (large/devlint.toml) beside make_stack's: its API, and an Angular app on the
+    same port whose proxy.conf.js has `routes` routes sharing one const options object of `headers`
+    headers (≈ 50 kB), the JS reader's worst case before it read a const once, not at every use
+    (1.5 s). Returns the config's path."""
+    api_port = int((root / "backend" / ".flaskenv").read_text().split("FLASK_RUN_PORT=")[1].split()[0])
+    serve = json.loads((root / "frontend" / "angular.json").read_text())["projects"]["web"]["architect"]["serve"]
+    web_port = serve["options"]["port"]
+    folder = root / "large"
+    folder.mkdir()
+    head = ",\n".join(f'    "x-bench-{i}": "value {i}"' for i in range(headers))
+    text = (f"// {routes} routes sharing one options object\nconst common = {{\n"
+            f'  target: "http://127.0.0.1:{api_port}",\n  secure: false,\n  changeOrigin: true,\n'
+            f"  headers: {{\n{head}\n  }},\n}};\n\nmodule.exports = {{\n"
+            + "".join(f'  "/api/r{i}": common,\n' for i in range(routes)) + "};\n")
+    (folder / "proxy.conf.js").write_text(text)
+    angular = {"version": 1, "projects": {"web": {"projectType": "application", "root": "", "architect": {
+        "serve": {"builder": "@angular/build:dev-server",
+                  "options": {"port": web_port, "proxyConfig": "proxy.conf.js"}}}}}}
+    (folder / "angular.json").write_text(json.dumps(angular, indent=2))
+    config = folder / "devlint.toml"
+    config.write_text('[services.api]\nkind = "flask"\npath = "../backend"\n\n[services.web]\nkind = "angular"\n')
+    return config
+
+
+def make_many_services(root: Path, count: int = 2000) -> Path:
+    """services/devlint.toml: `count` services, each a table with a port and a host: the config
+    whose validation was quadratic in its keys (2,000 services took 16.6 s). Returns its path."""
+    folder = root / "services"
+    folder.mkdir()
+    config = folder / "devlint.toml"
+    config.write_text("".join(f'[services.s{i}]\nport = {20000 + i}\nhost = "127.0.0.1"\n\n' for i in range(count)))
+    return config
+
+
 # -- measuring -----------------------------------------------------------------------
 
 Prepare = Callable[[], None]
@@ -345,6 +380,10 @@ def launch_contenders(devlint: Path, python: Sequence[str], version: str, stack:
         Contender("devlint run -- true, cold (no cache)", [str(devlint), "run", "--", "true"], cold_env),
         Contender("devlint run -- true, after an edit", [str(devlint), "run", "--", "true"], before=edit),
         Contender("devlint run -- true, warm (cached)", [str(devlint), "run", "--", "true"]),
+        Contender("devlint check, cold, a 2,000-route proxy.conf.js (large/)",
+                  [str(devlint), "--config", str(make_large_proxy(stack)), "check"], cold_env),
+        Contender("devlint config, cold, 2,000 services (services/)",
+                  [str(devlint), "--config", str(make_many_services(stack)), "config"], cold_env),
     ]
     return launch, floor, deps
 

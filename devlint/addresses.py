@@ -8,8 +8,12 @@ is ``0.0.0.0`` (every IPv4 address) or ``::`` (every IPv6 address, and every IPv
 when the socket is *dual-stack*, i.e. ``IPV6_V6ONLY`` is off); a *client address* is what a
 client of the service connects to. ``localhost`` means both loopbacks, 127.0.0.1 and ::1.
 
-Pure functions on text, except ``resolve`` (getaddrinfo, only for names the caller chose to
-resolve). No data model import: the socket backends use this before any Listener exists.
+Pure functions on text, except ``resolve``, which calls getaddrinfo for one name only:
+``localhost`` (answered from /etc/hosts, never by DNS in a normal set-up). devlint "connects
+to nothing", and a DNS query for a project's host name would leave the machine, so any other
+name is not resolved: ``unchecked`` says why, and its endpoint is reported as not checked.
+``*.localhost`` is loopback by RFC 6761 (and in browsers) without asking a resolver.
+No data model import: the socket backends use this before any Listener exists.
 """
 
 from __future__ import annotations
@@ -89,27 +93,66 @@ def is_wildcard(host: str) -> bool:
 
 
 def is_local(host: str) -> bool:
-    """Whether a client given this host connects to this machine's loopback: localhost, a
-    loopback address, or a wildcard (connecting to 0.0.0.0 / :: reaches the local host)."""
+    """Whether a client given this host connects to this machine's loopback: localhost (or
+    a name under it), a loopback address, or a wildcard (connecting to 0.0.0.0 / :: reaches
+    the local host)."""
     value = plain(host).lower()
-    return value == LOCALHOST or value in LOOPBACKS or value in _WILDCARD_SPELLINGS
+    return is_loopback_name(value) or value in LOOPBACKS or value in _WILDCARD_SPELLINGS
+
+
+def name(host: str) -> str:
+    """A host name as resolvers compare it: plain, lower case, one trailing dot (the
+    fully-qualified form, ``localhost.``) removed."""
+    text = plain(host).lower()
+    return text[:-1] if text.endswith(".") and not text.endswith("..") else text
+
+
+def is_loopback_name(host: str) -> bool:
+    """``localhost`` or a name under it (``myapp.localhost``): loopback by RFC 6761 §6.3,
+    and so in Chromium and Firefox, which never ask DNS for them."""
+    text = name(host)
+    return text == LOCALHOST or (text.endswith("." + LOCALHOST) and not text.startswith("."))
+
+
+def unchecked(host: str) -> Optional[str]:
+    """Why devlint cannot tell which addresses a server given this host binds, or None when
+    it can (a literal address, with brackets or a zone; a wildcard; a loopback name).
+
+    Spaces around a value are not stripped by the servers' resolvers (getaddrinfo, as used
+    by Werkzeug and Node, fails on " localhost"), so such a value is not guessed at.
+    Any other name would need a resolver, maybe DNS: devlint does not ask one.
+    """
+    if host != host.strip():
+        return (f"the host {host!r} has spaces around it, which getaddrinfo (used by Werkzeug and "
+                "Node) does not resolve")
+    text = plain(host)
+    if text in ("", "*") or is_address(text) or is_loopback_name(text):
+        return None
+    return (f"the host {host!r} is a name devlint does not resolve (it resolves only localhost and "
+            "*.localhost, so that no DNS query leaves the machine)")
 
 
 def resolve(host: str) -> Tuple[str, ...]:
     """The addresses a host resolves to, in the order the OS gives them (plain text).
 
     "" and "*" are the IPv4 wildcard (what Node and Werkzeug bind for them); a literal
-    address is itself. Names go through getaddrinfo; () when they do not resolve.
+    address is itself (brackets and zone removed). ``localhost`` (also ``localhost.``) goes
+    through getaddrinfo; ``*.localhost`` is both loopbacks (RFC 6761, no resolver asked).
+    Any other name: () without asking anything (see ``unchecked``).
     """
     host = plain(host)
     if host in ("", "*"):
         return ("0.0.0.0",)
     if is_address(host):
         return (host,)
+    if not is_loopback_name(host):
+        return ()
+    if name(host) != LOCALHOST:
+        return LOOPBACKS
     import socket
 
     try:
-        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(LOCALHOST, None, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
         return ()
     seen: list[str] = []
@@ -126,6 +169,21 @@ def server_binds(host: str, binds: Sequence[str] = ()) -> Tuple[str, ...]:
     if binds:
         return tuple(plain(b) for b in binds)
     return resolve(host)[:1]
+
+
+def bind_choices(host: str, binds: Sequence[str] = ()) -> Tuple[Tuple[str, ...], ...]:
+    """Every set of addresses the server may bind: one (server_binds), except for a name
+    under localhost, whose first address depends on the server's resolver (nss-myhostname
+    and systemd-resolved give both loopbacks, in either order): each loopback on its own.
+    () when the host is not checked (``unchecked``)."""
+    if binds:
+        return (server_binds(host, binds),)
+    if unchecked(host) is not None:
+        return ()
+    if is_loopback_name(host) and name(host) != LOCALHOST:
+        return tuple((address,) for address in LOOPBACKS)
+    first = server_binds(host)
+    return (first,) if first else ()
 
 
 def bracketed(address: str) -> str:
@@ -161,6 +219,7 @@ def accept_rank(address: str, fam: int, v6only: Optional[bool], client: str, pla
 
 
 __all__ = [
-    "BROWSER_RESTRICTED", "LOCALHOST", "LOOPBACKS", "WILDCARDS", "accept_rank", "bracketed", "canonical",
-    "family", "is_address", "is_local", "is_v6only", "is_wildcard", "plain", "resolve", "server_binds",
+    "BROWSER_RESTRICTED", "LOCALHOST", "LOOPBACKS", "WILDCARDS", "accept_rank", "bind_choices", "bracketed",
+    "canonical", "family", "is_address", "is_local", "is_loopback_name", "is_v6only", "is_wildcard", "name",
+    "plain", "resolve", "server_binds", "unchecked",
 ]

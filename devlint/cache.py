@@ -3,8 +3,9 @@
 A plan is stored with a record of everything it was built from, and reused only while all
 of it is unchanged, so it is never stale:
 
-- every file read, and every config file discovery looked at: (size, mtime, inode), or
-  that it was absent; and whether each folder discovery walked through has a ``.git``;
+- every file read, and every config file discovery looked at: its stamp (``stamp``: size,
+  mtime, inode, ctime, device and a CRC-32 of its bytes), or that it was absent; and whether
+  each folder discovery walked through has a ``.git``;
 - every environment variable a plugin looked up, plus HOME (discovery stops there) and
   DEVLINT_DISABLE_PLUGINS (the plugin set);
 - devlint's version, the interpreter, ``sys.path`` with each entry's stamp (installing,
@@ -14,15 +15,31 @@ of it is unchanged, so it is never stale:
 - what was asked: the Request (warm.py: working directory, command, service names,
   --config, --strict, -p); its ``key()`` names the file and is recorded in it.
 
-A file changed within RACY_NS of the save is not trusted (a second write within the same
-clock tick could keep its stamp), and the plan is not saved.
+Why a content hash: (size, mtime, inode) misses a same-size edit whose mtime was put back
+(``touch -r``, ``os.utime``, some editors and sync tools), and on a filesystem with 1-second
+(ext2/3 with 128-byte inodes, HFS+) or 2-second (FAT) timestamps two same-size edits within
+one tick leave size, mtime and ctime alike. The project's files are few and small (a few
+KiB), so their bytes are hashed (zlib.crc32: against accidental edits; forgery is kept out
+by the ownership checks below, not by the hash). The code files and ``sys.path`` folders
+(about 190 stamps, 2 MB: hashing them costs ≈ 2 ms a run, four times reading and checking
+the whole plan today; measured with the examples' venv) keep a
+stat-only stamp with ctime and device, guarded by a racy window that follows the
+filesystem's timestamp granularity (``_racy``): a plan is not saved while any input changed
+within the last tick of its filesystem, so a later same-tick write cannot go unseen.
 
 The file holds plain data (marshal of dicts, tuples and strings, never code) behind a
 checksum: marshal trusts its input, and a damaged length field alone can make it allocate
 gigabytes, so only bytes exactly as devlint wrote them are unmarshalled. It lives
 in the user's cache folder, ``$XDG_CACHE_HOME/devlint`` (default ``~/.cache/devlint``,
-mode 0700), never in the project. It is used only when that folder belongs to the user
-and nobody else can write to it. Any failure to read or write it (full disk, read-only
+mode 0700), never in the project. Never trusted from another user: the folder is opened and
+checked by its descriptor (``_open_private``: ours, no group/other write; a symlinked folder
+is followed, and judged by its target), and the plan file is opened relative to that
+descriptor without following a link (O_NOFOLLOW) or blocking on a FIFO (O_NONBLOCK), then
+checked by fstat: a regular file, ours, no group/other write. Anything else is no cache
+(never used, never reported: a cache is optional). The folders above need no check: whoever
+could rename ours away can only put one in its place that is not ours. Writing: a temporary
+file created exclusively (O_EXCL, O_NOFOLLOW, mode 0600) in that same folder, then renamed
+over the plan. Any failure to read or write it (full disk, read-only
 home, a damaged file) just means no cache. At most MAX_FILES plans are kept.
 
 This module imports only os, sys and marshal at load time: the warm path (warm.py) asks
@@ -44,11 +61,19 @@ if TYPE_CHECKING:
     from devlint.plan import Plan
     from devlint.warm import Key, Request
 
-FORMAT = 5
+    # (size, mtime_ns, inode, ctime_ns, device, crc32 or None or UNREAD), or None: absent.
+    Stamp = Optional[Tuple[int, int, int, int, int, Optional[int]]]
+    # An open cache folder: (descriptor, "") on POSIX, (None, "folder/") elsewhere; a file
+    # in it is opened as (prefix + name, dir_fd=descriptor).
+    Folder = Tuple[Optional[int], str]
+
+FORMAT = 6
 MAGIC = b"devlint plan\n"
 MAX_BYTES = 16 << 20  # a plan is a few KiB; a bigger file is not one devlint wrote
 MAX_FILES = 256
 RACY_NS = 50_000_000  # 50 ms: several ticks of Linux's coarse file clock
+HASH_BYTES = 4 << 20  # a project file devlint reads is at most project.MAX_FILE_BYTES (4 MiB)
+UNREAD = -1  # the crc of a file that is there but could not be read: never saved (_racy)
 PLAN_ENV = ("HOME", "DEVLINT_DISABLE_PLUGINS")  # read by discovery and the plugin host, not by a Project
 
 
@@ -57,14 +82,80 @@ def folder(env: Mapping[str, str]) -> str:
     return os.path.join(base, "devlint")
 
 
-def stamp(path: str) -> Optional[Tuple[int, int, int]]:
-    """(size, mtime_ns, inode) of a file, or None when absent: the record every input of a plan
-    is kept with (project.Project records its reads with it) and compared by on load."""
+def stamp(path: str) -> Stamp:
+    """The record of one input, or None when nothing is there: (size, mtime_ns, inode,
+    ctime_ns, device, crc), from stat (following links, as a read does). crc: zlib.crc32 of
+    the bytes of a regular file up to HASH_BYTES, None for a folder (its listing changes its
+    mtime and ctime), anything else or a bigger file, UNREAD when it cannot be opened
+    (EACCES). project.Project records its reads with it (``stamp_of``, from the bytes it read);
+    the cache compares by it on load. Opened with O_NONBLOCK after stat said "regular": a
+    file swapped for a FIFO meanwhile does not hang, and fstat must agree."""
     try:
         st = os.stat(path)
     except (OSError, ValueError):
         return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
+    if (st.st_mode & 0o170000) != 0o100000 or st.st_size > HASH_BYTES:
+        return _fields(st, None)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _FLAGS)
+    except OSError:
+        return _fields(st, UNREAD)
+    try:
+        opened = os.fstat(fd)
+        if (opened.st_mode & 0o170000) != 0o100000 or (opened.st_ino, opened.st_dev) != (st.st_ino, st.st_dev):
+            return _fields(st, UNREAD)  # replaced between stat and open: not this stamp
+        return stamp_of(opened, os.read(fd, HASH_BYTES + 1))
+    except OSError:
+        return _fields(st, UNREAD)
+    finally:
+        os.close(fd)
+
+
+def stamp_of(st: os.stat_result, data: bytes) -> Stamp:
+    """The stamp of a regular file from its fstat and the bytes read from it (all of them)."""
+    import zlib
+
+    return _fields(st, zlib.crc32(data) if len(data) <= HASH_BYTES else None)
+
+
+def _fields(st: os.stat_result, crc: Optional[int]) -> Tuple[int, int, int, int, int, Optional[int]]:
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, st.st_dev, crc)
+
+
+def _stat_stamp(path: str) -> Stamp:
+    """stamp() without the hash: for code files and sys.path folders (see the module's notes)."""
+    try:
+        return _fields(os.stat(path), None)
+    except (OSError, ValueError):
+        return None
+
+
+def _same(path: str, recorded: Stamp) -> bool:
+    """Whether path still has the recorded stamp (hashed again only when it was hashed)."""
+    if recorded is None or recorded[5] is None:
+        return _stat_stamp(path) == recorded
+    return stamp(path) == recorded
+
+
+def _racy(recorded: Stamp, now_ns: int) -> bool:
+    """Whether an input changed so recently that a second write within the same tick of its
+    filesystem's clock could keep its stamp. The tick is read off ctime, which the kernel
+    sets and utime cannot: a ctime that is a whole 10**k ns (k ≥ 8) suggests a clock that
+    coarse (1 s on ext2 with small inodes, 2 s on FAT; on a nanosecond filesystem this is
+    one chance in 10**8), and the window is twice that; else RACY_NS from mtime."""
+    if recorded is None:
+        return False
+    _, mtime, _, ctime, _, crc = recorded
+    if crc == UNREAD:
+        return True
+    if now_ns - mtime < RACY_NS:
+        return True
+    tick = 100_000_000
+    if ctime % tick:
+        return False
+    while tick < 1_000_000_000 and ctime % (tick * 10) == 0:
+        tick *= 10
+    return now_ns - ctime < 2 * tick
 
 
 def _name(what: Key) -> str:
@@ -80,39 +171,105 @@ def _environment() -> Tuple[Any, ...]:
     return (__version__, FORMAT, sys.executable, tuple(sys.path), sys.platform)
 
 
-def _private(where: str) -> bool:
-    """The folder is ours and only we can write to it (a cache others can write is no cache)."""
-    try:
-        st = os.stat(where)
-    except OSError:
-        return False
+def _mine(st: os.stat_result) -> bool:
+    """Owned by this user and not writable by group or others (POSIX; elsewhere: True)."""
     getuid = getattr(os, "getuid", None)
     return getuid is None or (st.st_uid == getuid() and not st.st_mode & 0o022)
 
 
+# Descriptor-relative calls (POSIX): the plan file is opened in the very folder that was
+# checked. Elsewhere (Windows) by path, with the flags that exist there.
+_AT = os.open in os.supports_dir_fd
+_FLAGS = getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_NO_LINK_NO_WAIT = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def _open_private(where: str) -> Optional[Folder]:
+    """The cache folder when it is ours and only we can write to it (a cache others can
+    write is no cache), else None. Judged by fstat of the descriptor the caller then uses
+    (and closes, ``_close``), so the folder cannot be swapped in between."""
+    if not _AT:
+        try:
+            st = os.stat(where)
+        except (OSError, ValueError):
+            return None
+        return (None, where + os.sep) if (st.st_mode & 0o170000) == 0o040000 and _mine(st) else None
+    try:
+        fd = os.open(where, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _FLAGS)
+    except (OSError, ValueError):
+        return None
+    try:
+        st = os.fstat(fd)
+        mine = (st.st_mode & 0o170000) == 0o040000 and _mine(st)
+    except OSError:
+        mine = False
+    if not mine:
+        os.close(fd)
+        return None
+    return fd, ""
+
+
+def _close(folder: Folder) -> None:
+    if folder[0] is not None:
+        os.close(folder[0])
+
+
+def _private(where: str) -> bool:
+    """Whether the cache folder is ours and only we can write to it."""
+    found = _open_private(where)
+    if found is None:
+        return False
+    _close(found)
+    return True
+
+
+def _read_plan(at: Folder, name: str) -> bytes:
+    """The plan file's bytes, opened in the checked folder without following a link or
+    blocking on a FIFO; OSError (ELOOP for a link) or ValueError when it is not a regular
+    file of ours that only we can write."""
+    fd = os.open(at[1] + name, os.O_RDONLY | _NO_LINK_NO_WAIT | _FLAGS, dir_fd=at[0])
+    try:
+        st = os.fstat(fd)
+        if (st.st_mode & 0o170000) != 0o100000 or not _mine(st):
+            raise ValueError("not a plan devlint wrote for this user")
+        chunks = []
+        left = MAX_BYTES + 1
+        while left > 0:
+            chunk = os.read(fd, left)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def read(request: Request, env: Mapping[str, str]) -> Optional[Dict[str, Any]]:
-    """The stored record for this request when every input is unchanged, else None."""
-    where = folder(env)
-    if not _private(where):
+    """The stored record for this request when every input is unchanged, else None (also
+    when the folder or the file is not this user's alone: see the module's notes)."""
+    at = _open_private(folder(env))
+    if at is None:
         return None
     what = request.key()
     try:
-        with open(os.path.join(where, _name(what)), "rb") as handle:
-            data = _unpack(handle.read(MAX_BYTES + 1))
+        data = _unpack(_read_plan(at, _name(what)))
         if data["format"] != FORMAT or data["request"] != what or data["environment"] != _environment():
             return None
         for name, value in data["env"].items():
             if env.get(name) != value:
                 return None
         for path, recorded in data["stamps"].items():
-            if stamp(path) != recorded:
+            if not _same(path, recorded):
                 return None
         for path, present in data["exists"].items():
             if os.path.exists(path) != present:
                 return None
         return data  # type: ignore[no-any-return]
-    except Exception:  # a missing, old or damaged cache is no cache
+    except Exception:  # a missing, old, damaged or foreign cache is no cache
         return None
+    finally:
+        _close(at)
 
 
 def clear(request: Request, env: Mapping[str, str]) -> Optional[Tuple[Tuple[int, ...], str]]:
@@ -136,17 +293,17 @@ def load(request: Request, env: Mapping[str, str]) -> Optional[Plan]:
         return None
 
 
-def _code_files() -> Dict[str, Optional[Tuple[int, int, int]]]:
+def _code_files() -> Dict[str, Stamp]:
     """Stamps of every loaded module outside the standard library: the code the plan came from."""
     stdlib = os.path.dirname(os.__file__) + os.sep
-    found: Dict[str, Optional[Tuple[int, int, int]]] = {}
+    found: Dict[str, Stamp] = {}
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
         if not isinstance(path, str):
             continue
         if path.startswith(stdlib) and "-packages" not in path[len(stdlib):]:
             continue
-        found[path] = stamp(path)
+        found[path] = _stat_stamp(path)
     return found
 
 
@@ -156,17 +313,17 @@ def save(request: Request, env: Mapping[str, str], plan: Plan) -> None:
     answers with the summary line it stores. Any failure to write just means no cache."""
     import time
 
-    if plan.findings or plan.warnings:
+    if plan.findings or plan.warnings:  # (a config file discovery ignored is a warning: said every run)
         return
     # The project's files first: they are what changes, so a stale plan is found after a
     # stat or two instead of one per sys.path entry and code file. Their stamps, taken when
     # they were read, win over later ones (a file changed during the build invalidates it).
-    stamps: Dict[str, Optional[Tuple[int, int, int]]] = dict(plan.inputs)
-    for path, found in [*((p, stamp(p)) for p in sys.path if p), *_code_files().items()]:
+    stamps: Dict[str, Stamp] = dict(plan.inputs)
+    for path, found in [*((p, _stat_stamp(p)) for p in sys.path if p), *_code_files().items()]:
         stamps.setdefault(path, found)
-    newest = max((st[1] for st in stamps.values() if st), default=0)
-    if time.time_ns() - newest < RACY_NS:
-        return  # just written: a second write in the same clock tick could keep this stamp
+    now = time.time_ns()
+    if any(_racy(st, now) for st in stamps.values()):
+        return  # just changed: a second write in the same clock tick could keep this stamp
     walked = {os.path.dirname(p) for p in plan.inputs
               if os.path.basename(p) in ("devlint.toml", "pyproject.toml")}
     data = {
@@ -180,27 +337,40 @@ def save(request: Request, env: Mapping[str, str], plan: Plan) -> None:
         "clear_text": _clear_text(plan),
         "plan": _data(plan),
     }
-    where = folder(env)
-    temporary = ""
+    _write(folder(env), _name(request.key()), data)
+
+
+def _write(where: str, name: str, data: Dict[str, Any]) -> None:
+    """Write the plan as ``name`` in the private folder ``where`` (made 0700 if absent):
+    a temporary file created exclusively, without following a link, then renamed over it;
+    all relative to one descriptor of the checked folder. Any failure: nothing written."""
+    temporary = f"{name}.{os.getpid()}.tmp"
+    at: Optional[Folder] = None
+    created = False
     try:
         os.makedirs(where, mode=0o700, exist_ok=True)
-        if not _private(where):
+        at = _open_private(where)
+        if at is None:
             return
-        path = os.path.join(where, _name(request.key()))
-        temporary = f"{path}.{os.getpid()}.tmp"
         blob = _pack(data)
         if len(blob) > MAX_BYTES:
             return
-        with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+        _unlink(at[1] + temporary, at[0])  # left by a crashed run whose pid was ours
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | _FLAGS
+        fd = os.open(at[1] + temporary, flags, 0o600, dir_fd=at[0])
+        created = True
+        with open(fd, "wb") as handle:
             handle.write(blob)  # 0600: the plan may hold values from the project's .env
-        os.replace(temporary, path)
-        temporary = ""
+        os.replace(at[1] + temporary, at[1] + name, src_dir_fd=at[0], dst_dir_fd=at[0])
+        created = False
         _prune(where)
     except (OSError, ValueError):  # read-only or full disk; ValueError: unmarshallable data
         pass
     finally:
-        if temporary:
-            _unlink(temporary)
+        if at is not None:
+            if created:
+                _unlink(at[1] + temporary, at[0])
+            _close(at)
 
 
 def _pack(data: Dict[str, Any]) -> bytes:
@@ -239,11 +409,11 @@ def _prune(where: str) -> None:
             _unlink(path)
 
 
-def _unlink(path: str) -> None:
+def _unlink(path: str, dir_fd: Optional[int] = None) -> None:
     import contextlib
 
     with contextlib.suppress(OSError):
-        os.unlink(path)
+        os.unlink(path, dir_fd=dir_fd)
 
 
 def _data(value: Any) -> Any:
@@ -288,4 +458,4 @@ def _plan(data: Dict[str, Any]) -> Plan:
     return Plan(**fields)
 
 
-__all__ = ("clear", "folder", "load", "read", "save")
+__all__ = ("clear", "folder", "load", "read", "save", "stamp", "stamp_of")

@@ -4,6 +4,9 @@ The snapshot is taken once by the caller; nothing here scans sockets. ``in_the_w
 the typed answers (Judged: service, endpoint, Verdict) that --kill and --wait work on;
 ``findings_for`` turns the ones that are not clear into findings through the core's rule
 table (rules.py: DL101 held, DL102 shadowed, DL103 held but the server moves by itself).
+``host_findings`` are static (DL104: a host devlint cannot turn into addresses, so its
+port is not checked): the pipeline adds them to the plan, so a cached plan never reads as
+clear.
 The findings' evidence dicts are made here, at that edge, and nowhere before. Explanations
 of the processes in the way (known culprits, stale dev servers) come from culprits.py and
 the plugins' devlint_explain_listener hook, asked only when a port is not clear.
@@ -12,13 +15,14 @@ the plugins' devlint_explain_listener hook, asked only when a port is not clear.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Callable, Dict, List, NamedTuple, Optional, Sequence
 
 from devlint import culprits, rules
-from devlint.addresses import is_local, server_binds
+from devlint.addresses import LOOPBACKS, bind_choices, bracketed, is_local, unchecked
 from devlint.model import Endpoint, Explanation, Finding, Listener, Service, Snapshot, Upstream, Verdict
-from devlint.suggest import suggest_port
-from devlint.verdict import CLEAR, HELD
+from devlint.suggest import bind_refused, suggest_port
+from devlint.verdict import CLEAR, HELD, SHADOWED, UNCHECKED
 from devlint.verdict import judge as judge_binds
 
 Explain = Callable[[Listener, Service, Endpoint, str], Optional[Explanation]]
@@ -32,19 +36,73 @@ class Judged(NamedTuple):
     verdict: Verdict
 
 
-def judge(endpoint: Endpoint, listeners: Sequence[Listener], platform: str) -> Verdict:
-    """verdict.judge with the endpoint's bind addresses worked out (addresses.server_binds:
-    the name resolved, as the server will)."""
-    return judge_binds(endpoint, listeners, platform, server_binds(endpoint.host, endpoint.binds))
+def judge(endpoint: Endpoint, listeners: Sequence[Listener], platform: str, others: Sequence[Listener] = (),
+          probe: bool = False, sees_bound: bool = True, loopbacks: Sequence[str] = LOOPBACKS) -> Verdict:
+    """verdict.judge with the endpoint's bind addresses worked out (addresses.bind_choices:
+    the name resolved, as the server will; for a name under localhost each loopback in
+    turn, the worst verdict wins: held, then shadowed). probe: confirm with real bind
+    probes (suggest.bind_refused); only for this machine's own snapshot on Linux."""
+    choices = list(bind_choices(endpoint.host, endpoint.binds)) or [()]
+    if len(choices) > 1:  # a name under localhost: only the loopbacks this machine has
+        choices = [binds for binds in choices if set(binds) <= set(loopbacks)] or choices
+    verdicts = [judge_binds(endpoint, listeners, platform, binds, others, bind_refused if probe else None,
+                            sees_bound, loopbacks) for binds in choices]
+    for status in (HELD, SHADOWED):
+        worst = next((v for v in verdicts if v.status == status), None)
+        if worst is not None:
+            return worst
+    return verdicts[0]
+
+
+def probes(snapshot: Snapshot) -> bool:
+    """Whether bind probes may confirm this snapshot's verdicts: it is this machine's, on
+    Linux (elsewhere SO_REUSEADDR means other things: on Windows it binds over a holder)."""
+    return snapshot.platform == sys.platform and sys.platform.startswith("linux")
 
 
 def in_the_way(services: Sequence[Service], snapshot: Snapshot) -> List[Judged]:
     """The endpoints that are not clear (held or shadowed), in service and endpoint order.
-    Endpoints nothing listens on are clear for sure and not judged, which spares resolving
-    their hosts (getaddrinfo and the socket module cost ≈ 5-8 ms of a run)."""
-    judged = (Judged(svc, ep, judge(ep, snapshot.on_port(ep.port), snapshot.platform))
-              for svc in services for ep in svc.endpoints if snapshot.on_port(ep.port))
-    return [found for found in judged if found.verdict.status != CLEAR]
+    Endpoints with no socket on their port are clear and not judged (sparing getaddrinfo
+    and the socket module, ≈ 5-8 ms of a run), unless the snapshot cannot list bound-only
+    sockets and probes are possible: then each is probed. Endpoints whose host devlint does
+    not resolve are not judged here: host_findings reports them."""
+    probe = probes(snapshot)
+    judged: List[Judged] = []
+    for svc in services:
+        for ep in svc.endpoints:
+            if not ep.binds and unchecked(ep.host) is not None:
+                continue
+            busy = snapshot.on_port(ep.port) or snapshot.others_on(ep.port)
+            if not busy and (snapshot.sees_bound or not probe):
+                continue
+            verdict = judge(ep, snapshot.on_port(ep.port), snapshot.platform, snapshot.others_on(ep.port),
+                            probe, snapshot.sees_bound, snapshot.loopbacks)
+            if verdict.status != CLEAR:
+                judged.append(Judged(svc, ep, verdict))
+    return judged
+
+
+def host_findings(services: Sequence[Service]) -> List[Finding]:
+    """DL104 for each endpoint whose host devlint cannot turn into addresses without a
+    resolver (addresses.unchecked): its port is not checked, and the finding says so.
+    A warning: the server may well run (a name of this machine, a remote bind that fails
+    loudly by itself), but devlint cannot call it clear."""
+    found: List[Finding] = []
+    for svc in services:
+        for ep in svc.endpoints:
+            reason = None if ep.binds else unchecked(ep.host)
+            if reason is None:
+                continue
+            what = f"{svc.name}" + (f" {ep.name}" if ep.name not in ("http", "") else "")
+            origin = f" (from {ep.host_source})" if ep.host_source.kind != "default" else ""
+            found.append(rules.RULES(
+                rules.CODE_UNCHECKED, f"{what}: port {ep.port} not checked: {reason}{origin}",
+                service=svc.name,
+                hint=("If the server runs on this machine, give it an address devlint can check "
+                      "(127.0.0.1, ::1, 0.0.0.0, localhost) instead; nothing was connected to or looked up."),
+                evidence={"endpoint": ep.name, "port": ep.port, "port_source": str(ep.port_source),
+                          "host": ep.host, "host_source": str(ep.host_source), "reason": reason}))
+    return found
 
 
 def findings_for(judged: Sequence[Judged], platform: str, stack: Sequence[Service],
@@ -54,8 +112,8 @@ def findings_for(judged: Sequence[Judged], platform: str, stack: Sequence[Servic
     taken = [ep.port for svc in stack for ep in svc.endpoints]
     findings: List[Finding] = []
     for svc, endpoint, verdict in judged:
-        if verdict.status == CLEAR:
-            continue
+        if verdict.status in (CLEAR, UNCHECKED):
+            continue  # UNCHECKED: host_findings says so
         followers = [up for other in stack if other.name != svc.name for up in other.upstreams
                      if up.port == endpoint.port and is_local(up.host)]
         findings.append(_finding(svc, endpoint, verdict, platform, taken, explain, followers))
@@ -90,6 +148,10 @@ def _message(svc: Service, endpoint: Endpoint, verdict: Verdict) -> str:
     port = endpoint.port
     what = f"{svc.name}" + (f" {endpoint.name}" if endpoint.name not in ("http", "") else "")
     holders = "; ".join(lst.describe() for lst in verdict.listeners)
+    if not holders:
+        holders = ("a socket devlint cannot list (a test bind of "
+                   + ", ".join(f"{bracketed(b)}:{port}" for b in verdict.binds)
+                   + " failed: address in use; this system does not list sockets bound without listening)")
     if verdict.status == HELD:
         message = f"{what}: port {port} is already in use by {holders}"
         if endpoint.auto_moves:
@@ -105,8 +167,14 @@ def _hints(endpoint: Endpoint, verdict: Verdict, explanations: Sequence[Explanat
     port = endpoint.port
     hints = [found.text() for found in explanations]
     if verdict.status != HELD:
-        hints.append("Browsers try ::1 first for localhost and keep the first connection that "
-                     "succeeds, so requests and CORS preflights go to that process, not yours.")
+        hints.append(_who_loses(verdict.lost, port))
+    elif any(lst.state != "listen" for lst in verdict.listeners):
+        hints.append("A socket that is bound but not listening, or a connection whose local end is this "
+                     "address and port, answers nobody, yet the server's bind fails (EADDRINUSE) until it "
+                     "is closed.")
+    if verdict.status == HELD and not verdict.listeners:
+        hints.append(f"This system does not list sockets that are bound without listening (Linux < 6.5, or "
+                     f"netlink refused); `ss -tanp 'sport = :{port}'` shows connections on the port.")
     if any(lst.pid is None for lst in verdict.listeners):
         hints.append(f"The owner belongs to another user; `sudo devlint who {port}` shows the process.")
     if free is not None:
@@ -117,6 +185,19 @@ def _hints(endpoint: Endpoint, verdict: Verdict, explanations: Sequence[Explanat
                                + re.sub(rf":{port}\b", f":{free}", up.url, count=1) for up in followers)
                      + ".")
     return hints
+
+
+def _who_loses(lost: Sequence[str], port: int) -> str:
+    """Which clients reach the other process, by the address they lose (verdict.lost)."""
+    if "::1" in lost:
+        return ("Browsers try ::1 first for localhost (Chromium keeps the first connection that succeeds), "
+                "so their requests and CORS preflights go to that process, not yours.")
+    if "127.0.0.1" in lost:
+        return (f"Clients that connect to 127.0.0.1 reach that process, not yours: IPv4-only clients, "
+                f"`curl http://127.0.0.1:{port}`, and Node (>= 17) proxies that resolve localhost to "
+                "127.0.0.1 in the OS order (e.g. Angular's dev-server proxy). Chromium tries ::1 first "
+                "and does reach your server.")
+    return "Connections to " + " and ".join(lost) + " reach that process, not yours."
 
 
 def _evidence(endpoint: Endpoint, verdict: Verdict, free: Optional[int],

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, 
 
 from devlint import __version__, pipeline
 from devlint.model import ExitCode, Finding
-from devlint.warm import UsageError, end_quietly_on_sigterm, guarded, isatty, run_command, working_dir
+from devlint.warm import UsageError, end_quietly_on_sigterm, guarded, isatty, run_command, visible, working_dir
 
 if TYPE_CHECKING:
     import argparse
@@ -29,6 +29,21 @@ if TYPE_CHECKING:
     from devlint.plan import Plan
     from devlint.report import Style
     from devlint.warm import Request, Scanned
+
+
+EPILOG = """\
+exit codes:
+  0    clear (check), or the command's own exit code (run)
+  1    errors found; the command was not started
+  2    usage or configuration error (the message names file, line and key)
+  74   the output could not be written (a full disk, an I/O error)
+  126  the command is not executable;  127  the command was not found
+  130  interrupted (Ctrl-C);  141  the output pipe was closed (| head);  143  terminated (SIGTERM)
+
+Start devlint as `devlint` (the installed command). `python -m devlint` lets Python import a
+few standard modules from the working directory first (a project's functools.py); devlint
+then refuses to run: use `python -P -m devlint` (Python 3.11+) or `python -I -m devlint`.
+"""
 
 
 def _options(top: bool) -> argparse.ArgumentParser:
@@ -60,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     common = _options(top=False)
     parser = argparse.ArgumentParser(
         prog="devlint", description="Check every port of your dev stack on IPv4 and IPv6 before it starts.",
-        parents=[_options(top=True)])
+        parents=[_options(top=True)], epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"devlint {__version__}")
     sub = parser.add_subparsers(dest="action", metavar="COMMAND")
 
@@ -177,7 +192,7 @@ def _print_findings(args: argparse.Namespace, plan: Plan, findings: Sequence[Fin
         return
     style = _style(args, stream, env)
     for warning in plan.warnings:
-        print(style("warning", "warning ") + warning, file=stream)
+        print(style("warning", "warning ") + visible(warning), file=stream)
     print(report.text_findings(findings, style, plan.target_services()), file=stream)
 
 
@@ -191,7 +206,8 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], scanned: Optional[
     if checked.code and args.kill:
         from devlint import stop
 
-        if stop.offer(checked.verdicts, plan.platform, command, explain, args.yes):
+        root = os.path.dirname(plan.config_path) if plan.config_path else None  # services' paths are from here
+        if stop.offer(checked.verdicts, plan.platform, command, explain, args.yes, root=root):
             checked = pipeline.check(plan, explain)
     if checked.code and args.wait:
         checked = _wait(args, plan, checked, explain)
@@ -199,7 +215,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], scanned: Optional[
     if checked.findings or plan.warnings or args.format == "json":
         _print_findings(args, plan, checked.findings, env, sys.stderr, code)
     if code:
-        print("devlint: not starting `" + " ".join(command) + "`", file=sys.stderr)
+        print(visible("devlint: not starting `" + " ".join(command) + "`"), file=sys.stderr)
         return code
     from devlint.launch import execute
 
@@ -234,7 +250,7 @@ def _wait(args: argparse.Namespace, plan: Plan, checked: Checked, explain: Expla
     try:
         while checked.held_only() and time.monotonic() < deadline:
             holders = sorted({_holder(lst) for judged in checked.verdicts for lst in judged.verdict.listeners})
-            what = f"devlint: waiting for {', '.join(holders)} to be released"
+            what = visible(f"devlint: waiting for {', '.join(holders)} to be released")  # process names
             if live:
                 status = f"{what}, {max(0.0, deadline - time.monotonic()):.0f} s left"[:width]
                 print("\r" + status.ljust(len(shown)), end="", file=sys.stderr, flush=True)
@@ -311,7 +327,8 @@ def cmd_who(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
         print(json.dumps({"devlint": __version__, "platform": snapshot.platform, "backend": snapshot.backend,
                           "ports": {str(p): [dict(lst.data(), known_as=notes.get(id(lst)))
-                                             for lst in snapshot.on_port(p)] for p in ports}}, indent=2))
+                                             for lst in snapshot.on_port(p) + snapshot.others_on(p)]
+                                    for p in ports}}, indent=2))
     else:
         print(report.text_who(ports, snapshot, notes, _style(args, sys.stdout, env)))
     return int(ExitCode.OK)
@@ -327,23 +344,28 @@ def cmd_plugins(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         print(json.dumps([info.__dict__ for info in host.infos], indent=2))
         return int(ExitCode.OK)
     for info in host.infos:
-        print(f"{info.name} {info.version} ({info.module}, from {info.distribution})")
-        print(f"  hooks: {', '.join(info.hooks)}")
+        print(visible(f"{info.name} {info.version} ({info.module}, from {info.distribution})"))
+        print(visible(f"  hooks: {', '.join(info.hooks)}"))
         if info.codes:
-            print(f"  codes: {', '.join(info.codes)}")
+            print(visible(f"  codes: {', '.join(info.codes)}"))
     if host.disabled:
-        print(f"disabled: {', '.join(sorted(host.disabled))}")
+        print(visible(f"disabled: {', '.join(sorted(host.disabled))}"))
     return int(ExitCode.OK)
 
 
 def cmd_probe(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from devlint import probe, report
 
+    try:
+        path = probe.request_target(args.path)
+    except ValueError as exc:
+        raise UsageError(f"--path {exc}") from None
+    try:
+        origin = None if args.origin is None else probe.serialise_origin(args.origin)
+    except ValueError as exc:
+        raise UsageError(f"--origin {exc}") from None
     plan = _plan(args, _request(args, names=args.services), env)
-    origin = args.origin or next((svc.origin for svc in plan.services if svc.origin), None) \
-        or "http://localhost:4200"
-    if not args.path.startswith("/") or any(c.isspace() for c in args.path):
-        raise UsageError(f"--path {args.path!r}: expected a URL path starting with / and without spaces")
+    origin = origin or _stack_origin(plan)
     findings: List[Finding] = []
     answers: Dict[str, Any] = {}
     lines: List[str] = []
@@ -351,7 +373,7 @@ def cmd_probe(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         if svc.origin and not args.services:
             continue  # frontends are what sends the requests, not what is probed
         for endpoint in svc.endpoints:
-            result = probe.probe_endpoint(endpoint, origin, args.path)
+            result = probe.probe_endpoint(endpoint, origin, path)
             answers[f"{svc.name}/{endpoint.name}"] = [probe.answer_data(a) for a in result]
             # CORS is judged where browsers call cross-origin: a backend with known CORS
             # settings, or what the user pointed at (SERVICE or --origin).
@@ -370,9 +392,25 @@ def cmd_probe(args: argparse.Namespace, env: Mapping[str, str]) -> int:
               "writes a devlint.toml)", file=sys.stderr)
         return code
     style = _style(args, sys.stdout, env)
-    print("\n".join(lines))
+    print("\n".join(visible(line) for line in lines))  # names and headers from outside devlint
     print(report.text_findings(findings, style, [s for s in plan.target_services() if not s.origin]))
     return code
+
+
+def _stack_origin(plan: Plan) -> str:
+    """The origin the stack's frontend serves (its first service with one), serialised as a
+    browser sends it; http://localhost:4200 when there is none. UsageError when a project
+    file made it something no browser sends."""
+    from devlint import probe
+
+    svc = next((svc for svc in plan.services if svc.origin), None)
+    if svc is None or svc.origin is None:
+        return "http://localhost:4200"
+    try:
+        return probe.serialise_origin(svc.origin)
+    except ValueError as exc:
+        raise UsageError(f"the origin of service {svc.name!r} (see `devlint config`) cannot be sent: {exc}; "
+                         "pass --origin") from None
 
 
 def _answer_line(answer: Any) -> str:
@@ -388,24 +426,34 @@ def _answer_line(answer: Any) -> str:
 
 
 def cmd_init(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """Write devlint.toml in the working folder (files.write_text: never through a link).
+    Without --force an existing devlint.toml, a symbolic link even dangling, is refused;
+    with --force the name is replaced as a whole: a link is replaced by the new file and
+    its target is left untouched (what "overwrite devlint.toml here" means, and nothing is
+    ever written outside this folder)."""
     from pathlib import Path
 
+    from devlint import files
     from devlint.config import CONFIG_NAME
     from devlint.init import discover_services, render
 
     cwd = Path(working_dir())
-    target = cwd / CONFIG_NAME
     found = discover_services(cwd, env, tuple(args.plugin_flags))
     text = render(found)
     if args.dry_run:
         print(text, end="")
         return int(ExitCode.OK)
-    if target.exists() and not args.force:
-        raise UsageError(f"{CONFIG_NAME} already exists here; pass --force to overwrite it or --dry-run to see it")
     try:
-        target.write_text(text, encoding="utf-8")
+        written = files.write_text(cwd, CONFIG_NAME, text, replace=args.force)
+    except FileExistsError:
+        what = " (a symbolic link)" if os.path.islink(cwd / CONFIG_NAME) else ""
+        raise UsageError(f"{CONFIG_NAME} already exists here{what}; pass --force to overwrite it or --dry-run "
+                         "to see it") from None
     except OSError as exc:
-        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot write {cwd / CONFIG_NAME}: {exc.strerror or exc}") from None
     names = ", ".join(item.service.kind or "ports" for item in found) or "no services; edit it by hand"
-    print(f"devlint: wrote {CONFIG_NAME} ({names}); `devlint config` shows what it resolves to")
+    print(visible(f"devlint: wrote {CONFIG_NAME} ({names}); `devlint config` shows what it resolves to"))
+    if written.replaced == "symlink":
+        print(visible(f"devlint: {CONFIG_NAME} was a symbolic link (to {written.link_target or '?'}): it is now a "
+                      "file; the link's target was not changed"))
     return int(ExitCode.OK)

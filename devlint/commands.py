@@ -19,12 +19,11 @@ import re
 from dataclasses import dataclass, field
 from typing import AbstractSet, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
 
-from devlint.model import Command
+from devlint.model import Command, Finding
 from devlint.project import Project
 from devlint.readers.shell import REDIRECTS, tokenize
+from devlint.rules import CODE_TOO_DEEP, CODE_UNREADABLE, MAX_DEPTH, RULES
 from devlint.warm import RUN_VALUE_OPTIONS
-
-MAX_DEPTH = 8  # scripts calling scripts calling scripts...; real stacks use 2 or 3
 
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _RESERVED_SKIP = {"if", "then", "else", "elif", "do", "while", "until", "!", "{", "}", "fi", "done",
@@ -76,21 +75,27 @@ class _Context:
     wrappers: Optional[Wrappers] = None
     packages: Dict[str, Optional[Tuple[str, Dict[str, str]]]] = field(default_factory=dict)
     active: List[Tuple[str, str]] = field(default_factory=list)  # scripts being expanded (cycles)
+    problems: List[Finding] = field(default_factory=list)  # what could not be followed (RULES)
+    texts: Dict[str, str] = field(default_factory=dict)  # folder → its package.json text (for lines)
 
 
 # -- public API -----------------------------------------------------------------------
 
 def expand(argv: Sequence[str], project: Project, cwd: str = ".",
-           wrappers: Optional[Wrappers] = None) -> List[Command]:
+           wrappers: Optional[Wrappers] = None, problems: Optional[List[Finding]] = None) -> List[Command]:
     """The simple commands `argv` (typed after `devlint run --`) will start, in order.
 
     cwd is relative to project.root. Package managers' scripts are read from the
     package.json they would use; nothing is executed. Unknown programs come back as
     they are: the plugins decide what is a server.
+    problems: when given, gets a finding (RULES: DL301, DL302) for each part of the command
+    devlint could not follow: a package.json that is there but cannot be read (a FIFO, over
+    the size cap, not UTF-8, not JSON) and scripts nested deeper than MAX_DEPTH. Without it
+    those parts are dropped as before; a caller that checks ports must pass it.
     """
     if not argv:
         return []
-    ctx = _Context(project, wrappers)
+    ctx = _Context(project, wrappers, problems=problems if problems is not None else [])
     words = [str(word) for word in argv]
     return _simple(words, _norm(cwd), {}, _join(words), ctx, 0, None)[0]
 
@@ -118,6 +123,7 @@ def _shell(text: str, cwd: str, env: Mapping[str, str], ctx: _Context, depth: in
            script: Optional[str]) -> List[Command]:
     """Every simple command of a shell text, with `cd` and `export` followed in order."""
     if depth > MAX_DEPTH:
+        _too_deep(ctx, cwd, script, depth, text)
         return []
     commands: List[Command] = []
     shell_env = dict(env)
@@ -387,6 +393,7 @@ def _script(name: str, passed: Sequence[str], cwd: str, env: Dict[str, str], ctx
     """The commands of package.json script `name` (from the package.json npm would use),
     with the extra words appended the way npm appends them to the script's text."""
     if depth > MAX_DEPTH:
+        _too_deep(ctx, cwd, name, depth, f"npm run {name}")
         return []
     found = _package(ctx, cwd)
     if found is None:
@@ -425,14 +432,23 @@ def _package(ctx: _Context, cwd: str) -> Optional[Tuple[str, Dict[str, str]]]:
         else:
             try:
                 text = ctx.project.read_text("package.json", folder)
-            except FileProblem:
-                text = None
+            except FileProblem as problem:  # npm may well read it: say that devlint could not
+                path, _, line = problem.path.rpartition(":") if problem.path[-1:].isdigit() else (
+                    problem.path, "", "")
+                _unreadable(ctx, path, int(line) if line else None, problem.reason)
                 ctx.packages[folder] = None
                 return None
             if text is not None:
+                ctx.texts[folder] = text
                 try:
                     data = json.loads(text)
-                except (ValueError, RecursionError):  # RecursionError: nested too deep
+                except ValueError as exc:  # npm stops too ("JSON.parse ..."): still say why
+                    where = _shown(ctx, folder)
+                    _unreadable(ctx, where, getattr(exc, "lineno", None),
+                                f"is not valid JSON ({getattr(exc, 'msg', exc)})")
+                    data = None
+                except RecursionError:  # nested too deep for json
+                    _unreadable(ctx, _shown(ctx, folder), None, "is nested too deeply to read")
                     data = None
                 scripts = data.get("scripts") if isinstance(data, dict) else None
                 clean = {str(k): v for k, v in scripts.items() if isinstance(v, str)} \
@@ -444,6 +460,51 @@ def _package(ctx: _Context, cwd: str) -> Optional[Tuple[str, Dict[str, str]]]:
         if folder in (".", "/") or folder.startswith("..") or posixpath.isabs(folder):
             return None
         folder = posixpath.dirname(folder) or "."
+
+
+def _shown(ctx: _Context, folder: str) -> str:
+    """The package.json of a folder (relative to the project root) as messages name it."""
+    return ctx.project.display(ctx.project.path("package.json", folder))
+
+
+def _unreadable(ctx: _Context, path: str, line: Optional[int], reason: str) -> None:
+    """DL301: a package.json that is there but cannot be read; path as messages show it."""
+    where = f"{path}:{line}" if line else path
+    ctx.problems.append(RULES(
+        CODE_UNREADABLE,
+        f"{where} {reason}, so devlint cannot read its scripts: what they start is not checked",
+        hint="Make it a readable UTF-8 JSON file (a regular file, at most 4 MB), or declare the "
+             "services in devlint.toml so their ports are checked.",
+        evidence={"file": path, "line": line, "reason": reason}))
+
+
+def _too_deep(ctx: _Context, cwd: str, script: Optional[str], depth: int, text: str) -> None:
+    """DL302: devlint stopped following nested scripts at `depth` (once per script)."""
+    found = _package(ctx, cwd) if script else None
+    shown = _shown(ctx, found[0]) if found else ""
+    line = _script_line(ctx, found[0], script) if found and script else None
+    short = " ".join(text.split())
+    short = short if len(short) <= 80 else short[:77] + "..."
+    what = f"{shown}{f':{line}' if line else ''} scripts.{script}" if found else f"`{short}`"
+    message = (f"{what}: devlint stopped following npm scripts at depth {depth} (scripts calling scripts, "
+               f"more than {MAX_DEPTH} levels with wrappers); what it starts is not checked")
+    if any(seen.message == message for seen in ctx.problems):
+        return
+    ctx.problems.append(RULES(
+        CODE_TOO_DEEP, message,
+        hint="Call the server's script directly (fewer `npm run` levels), or declare the service "
+             "in devlint.toml so its port is checked.",
+        evidence={"file": shown or None, "line": line, "script": script or short, "depth": depth}))
+
+
+def _script_line(ctx: _Context, folder: str, name: str) -> Optional[int]:
+    """The line of scripts.NAME in a folder's package.json (read only to name it)."""
+    from devlint.readers.jsonc import JsoncError, loads
+
+    try:
+        return loads(ctx.texts.get(folder, "")).line("scripts", name)
+    except (JsoncError, RecursionError):
+        return None
 
 
 # -- parallel runners -----------------------------------------------------------------

@@ -3,6 +3,12 @@
 Discovery (like black's find_project_root) returns the file *and why it was chosen*, so
 `devlint config` can say it. Errors (like pre-commit's) name the file, the line and the
 key path, and say what was expected; the CLI turns them into exit code 2.
+
+Discovery never uses a file another user could have written (in a folder every user can
+write to, such as /tmp, or owned by someone other than you or root): a file planted above an
+unversioned project could otherwise turn devlint's checks off. It says so instead, and
+--config still takes any file. Line numbers are found by hand (``_LineIndex``): tomllib
+gives none; the index is built once per file, so validation stays linear in its size.
 """
 
 from __future__ import annotations
@@ -58,7 +64,7 @@ class ConfigWarning:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.key}: {self.message}"
+        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
 
 
 @dataclass
@@ -74,12 +80,19 @@ class Config:
 
 # -- discovery -----------------------------------------------------------------
 
-def discover(cwd: Path, explicit: Optional[str] = None,
-             env: Optional[Mapping[str, str]] = None) -> Tuple[Optional[Path], str, List[str]]:
+def discover(cwd: Path, explicit: Optional[str] = None, env: Optional[Mapping[str, str]] = None,
+             warnings: Optional[List[ConfigWarning]] = None) -> Tuple[Optional[Path], str, List[str]]:
     """Find the config file. Returns (path or None, why, every path looked at).
 
     Walks up from cwd and stops at the repository root (a folder with .git) or at the
-    home folder, so a stray file above the project is never picked up.
+    home folder, so a stray file above the project is never picked up. --config is used as
+    given. A file the walk finds is used only when no other user could have written it
+    (``_distrust``); otherwise the walk stops there, the file is not used, and a
+    ConfigWarning says which file and why (appended to ``warnings``; printed on stderr when
+    the caller passes no list). Why stop rather than go on upwards: the nearest file is the
+    one meant for this folder, and one further up belongs to another tree; with none, the
+    plugins detect the services here, as without a config. A folder every user can write
+    to (/tmp) also ends the walk, whether or not a file is in it: anyone could put one there.
     """
     looked: List[str] = []
     if explicit:
@@ -93,20 +106,114 @@ def discover(cwd: Path, explicit: Optional[str] = None,
     home = env.get("HOME") or os.path.expanduser("~")
     folder = os.path.abspath(cwd)
     while True:
-        candidate = os.path.join(folder, CONFIG_NAME)
-        looked.append(candidate)
-        if _present(candidate):
-            return Path(candidate), f"found {CONFIG_NAME} in {folder}", looked
-        pyproject = os.path.join(folder, "pyproject.toml")
-        looked.append(pyproject)
-        if _present(pyproject) and _has_tool_table(pyproject, os.path.relpath(pyproject, cwd)):
-            return Path(pyproject), f"found [tool.devlint] in {pyproject}", looked
+        open_to_all = _writable_by_all(folder)
+        for candidate in (os.path.join(folder, CONFIG_NAME), os.path.join(folder, "pyproject.toml")):
+            looked.append(candidate)
+            problem = _distrust(candidate, open_to_all)
+            if problem is not None:
+                if candidate.endswith("pyproject.toml") and not _mentions_devlint(candidate):
+                    continue  # someone else's pyproject.toml that does not configure devlint
+                return None, _ignore(candidate, problem, warnings), looked
+            if candidate.endswith(CONFIG_NAME) and _present(candidate):
+                return Path(candidate), f"found {CONFIG_NAME} in {folder}", looked
+            if (candidate.endswith("pyproject.toml") and _present(candidate)
+                    and _has_tool_table(candidate, os.path.relpath(candidate, cwd))):
+                return Path(candidate), f"found [tool.devlint] in {candidate}", looked
+        if open_to_all:
+            return None, f"no {CONFIG_NAME} up to {folder}, which every user can write to (the search stops there)", \
+                looked
         parent = os.path.dirname(folder)
         if os.path.exists(os.path.join(folder, ".git")):
             return None, f"no {CONFIG_NAME} up to the repository root {folder}", looked
         if folder == home or parent == folder:
             return None, f"no {CONFIG_NAME} up to {folder}", looked
         folder = parent
+
+
+IGNORED = "ignored "  # how a reason starts when discovery found a file it may not use
+
+
+def _ignore(candidate: str, problem: str, warnings: Optional[List[ConfigWarning]]) -> str:
+    """Say that a config file was not used (see discover); returns the reason."""
+    message = f"not used: {problem}; to use it, pass --config {candidate}"
+    warning = ConfigWarning(candidate, None, "", message)
+    if warnings is None:
+        import sys
+
+        print(f"devlint: warning: {warning}", file=sys.stderr)
+    else:
+        warnings.append(warning)
+    return f"{IGNORED}{candidate}: {problem}"
+
+
+def _writable_by_all(folder: str) -> bool:
+    """Whether every user may create files in folder (mode o+w, e.g. /tmp, sticky or not).
+    POSIX only: Windows reports every folder as 0o777."""
+    if not hasattr(os, "getuid"):
+        return False
+    try:
+        return bool(os.stat(folder).st_mode & 0o002)
+    except OSError:
+        return False
+
+
+def _distrust(candidate: str, open_to_all: bool) -> Optional[str]:
+    """Why a config file at candidate may not be used, or None (also when nothing is there).
+
+    Not used: anything in a folder every user can write to; a file (or the symlink naming
+    it) owned by a user other than you or root; a file every user can write to. Looked at
+    with lstat/stat only, never read: something another user put there (a FIFO, a broken
+    link, a huge file) cannot stop devlint with an error either. Elsewhere than POSIX: None.
+    """
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:
+        return None
+    try:
+        link = os.lstat(candidate)
+    except (OSError, ValueError):
+        return None
+    try:
+        target: Optional[os.stat_result] = os.stat(candidate)
+    except (OSError, ValueError):
+        target = None
+    if open_to_all:
+        return f"it is in {os.path.dirname(candidate)}, which every user can write to"
+    for st in (link, target):
+        if st is not None and st.st_uid not in (getuid(), 0):
+            return f"it is owned by {_user(st.st_uid)}, not by you or root"
+    if target is not None and (target.st_mode & 0o170000) == 0o100000 and target.st_mode & 0o002:
+        return "every user can write to it"  # (not a regular file: _present says so, an error)
+    return None
+
+
+def _mentions_devlint(path: str) -> bool:
+    """Whether path is a regular file holding the bytes "devlint" (read without blocking or
+    following a link, up to MAX_FILE_BYTES; any error: False). A pyproject.toml that may not
+    be used is reported only when it may have been meant for devlint."""
+    import stat
+
+    from devlint.project import MAX_FILE_BYTES
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return False
+            return b"devlint" in os.read(fd, MAX_FILE_BYTES + 1)
+        finally:
+            os.close(fd)
+    except OSError:
+        return False
+
+
+def _user(uid: int) -> str:
+    """A user as ``name (uid N)``, or ``uid N`` when it has no name."""
+    try:
+        import pwd
+
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except (ImportError, KeyError):
+        return f"uid {uid}"
 
 
 def _present(path: str, shown: Optional[str] = None) -> bool:
@@ -251,10 +358,15 @@ class _Checker:
         self.kinds, self.strict = kinds, strict
         self.warnings: List[ConfigWarning] = []
         self.disabled: Tuple[str, ...] = ()  # disable_plugins, once read
+        self.lines = _LineIndex(text)  # every key's line, read once: validation stays linear
+
+    def line(self, full: Sequence[str]) -> Optional[int]:
+        """The line of a full key path (prefix included), as find_line finds it."""
+        return self.lines.find(_without_indices(full))
 
     def fail(self, path: Sequence[str], message: str) -> ConfigError:
         full = (*self.prefix, *path)
-        return ConfigError(self.shown, message, line=find_line(self.text, full), key=".".join(full))
+        return ConfigError(self.shown, message, line=self.line(full), key=".".join(full))
 
     def unknown(self, path: Sequence[str], known: Sequence[str], what: str) -> None:
         import difflib
@@ -266,7 +378,7 @@ class _Checker:
         if self.strict:
             raise self.fail(path, message)
         full = (*self.prefix, *path)
-        self.warnings.append(ConfigWarning(self.shown, find_line(self.text, full), ".".join(full), message))
+        self.warnings.append(ConfigWarning(self.shown, self.line(full), ".".join(full), message))
 
     def top(self, table: Mapping[str, Any]) -> Tuple[Tuple[Service, ...], Tuple[str, ...]]:
         for key in table:
@@ -326,21 +438,21 @@ class _Checker:
                 shlex.split(command)
             except ValueError as exc:
                 raise self.fail((*path, "command"), f"cannot split the command into words ({exc})") from None
-        host_source = Source("file", self.shown, find_line(self.text, (*self.prefix, *path, "host")),
+        host_source = Source("file", self.shown, self.line((*self.prefix, *path, "host")),
                              ".".join((*self.prefix, *path, "host"))) if host else Source("default")
         endpoints = tuple(
             Endpoint("http" if len(ports) == 1 else f"port {i + 1}", port, host or "localhost",
                      source, host_source, fix=f"{self.shown}: {source.key} = {_port_fix(body, i)}")
             for i, (port, source) in enumerate(ports))
         return Service(name=name, kind=kind, endpoints=endpoints, path=svc_path,
-                       source=Source("file", self.shown, find_line(self.text, (*self.prefix, *path)),
+                       source=Source("file", self.shown, self.line((*self.prefix, *path)),
                                      ".".join((*self.prefix, *path))),
                        settings=body)
 
     def ports(self, path: Tuple[str, ...], body: Mapping[str, Any]) -> List[Tuple[int, Source]]:
         def source(key: Tuple[str, ...]) -> Source:
             full = (*self.prefix, *key)
-            return Source("file", self.shown, find_line(self.text, full), ".".join(full))
+            return Source("file", self.shown, self.line(full), ".".join(full))
 
         if "port" in body:
             return [(self.port((*path, "port"), body["port"]), source((*path, "port")))]
@@ -405,33 +517,58 @@ def _key_part(part: str) -> str:
     return part.strip("'") if len(part) >= 2 and part[0] == part[-1] == "'" else part
 
 
+class _LineIndex:
+    """Where every key path of one TOML text is set, read in one pass: find_line's answers
+    for that text without scanning it again per key (a scan per key made validating N
+    services O(N²): 2,000 services took 16 s).
+
+    first: a key path → the first line that sets it ([table] header or assignment, the
+    table prefixed); last_assign: a key path → the last line assigning exactly it (an inline
+    table holding deeper keys); headers: a table path → its first header line.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.first: Dict[Tuple[str, ...], int] = {}
+        self.last_assign: Dict[Tuple[str, ...], int] = {}
+        self.headers: Dict[Tuple[str, ...], int] = {}
+        table: Tuple[str, ...] = ()
+        for number, line in enumerate(text.splitlines(), 1):
+            header = _HEADER.match(line)
+            if header:
+                table = _split_key(header[1])
+                self.first.setdefault(table, number)
+                self.headers.setdefault(table, number)
+                continue
+            assign = _ASSIGN.match(line)
+            if assign:
+                full = table + _split_key(assign[1])
+                self.first.setdefault(full, number)
+                self.last_assign[full] = number
+
+    def find(self, wanted: Tuple[str, ...]) -> Optional[int]:
+        """The line of a key path (list indices already removed), as find_line documents."""
+        exact = self.first.get(wanted)
+        if exact is not None:
+            return exact
+        holders = [self.last_assign[wanted[:cut]] for cut in range(1, len(wanted)) if wanted[:cut] in self.last_assign]
+        if holders:
+            return max(holders)
+        for cut in range(len(wanted) - 1, 0, -1):  # the nearest enclosing table header
+            if wanted[:cut] in self.headers:
+                return self.headers[wanted[:cut]]
+        return None
+
+
 def find_line(text: str, path: Sequence[str]) -> Optional[int]:
     """The line where a key path is set in TOML text, best effort (tomllib gives none).
 
-    Handles [table] headers, dotted keys and list indices (the list's own line).
+    Handles [table] headers, dotted keys and list indices (the list's own line): the first
+    line setting the path; else the last inline table holding it; else the nearest
+    enclosing [table] header; else None. One look-up reads the whole text: to look up many
+    keys of one text, make a ``_LineIndex`` once (as _Checker does).
     """
-    wanted = tuple(p for p in path if not p.isdigit())
-    table: Tuple[str, ...] = ()
-    best: Optional[int] = None
-    for number, line in enumerate(text.splitlines(), 1):
-        header = _HEADER.match(line)
-        if header:
-            table = _split_key(header[1])
-            if table == wanted:
-                return number
-            continue
-        assign = _ASSIGN.match(line)
-        if assign:
-            full = table + _split_key(assign[1])
-            if full == wanted:
-                return number
-            if wanted[: len(full)] == full:  # an inline table holding the key
-                best = number
-    if best is None:
-        # Fall back to the nearest enclosing table header.
-        for cut in range(len(wanted) - 1, 0, -1):
-            for number, line in enumerate(text.splitlines(), 1):
-                header = _HEADER.match(line)
-                if header and _split_key(header[1]) == wanted[:cut]:
-                    return number
-    return best
+    return _LineIndex(text).find(_without_indices(path))
+
+
+def _without_indices(path: Sequence[str]) -> Tuple[str, ...]:
+    return tuple(p for p in path if not p.isdigit())

@@ -9,6 +9,12 @@ server is really started (`ng serve --port 4300`), and it is written as `command
 
 Ports are not copied into the file: they stay in the frameworks' own files, and the
 comments say where each one is read from today.
+
+Text taken from project files (folder and script names, hosts, proxy URLs, diagnostics) is
+written either as a TOML basic string, escaped per the TOML spec (``_string``), or in a
+comment through warm.visible, so a newline in a value can never start a line of its own
+(TOML forbids control characters other than tab in comments anyway). Writing the file is
+files.write_text's (cli.cmd_init): no-follow, exclusive or atomic.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 from devlint.addresses import bracketed
 from devlint.model import Command, Service, Source
 from devlint.project import Project
+from devlint.warm import visible
 
 if TYPE_CHECKING:
     from devlint.manager import PluginHost
@@ -111,7 +118,7 @@ def render(found: List[Found]) -> str:
         base = os.path.basename(folder) if folder != "." else (svc.kind or "service")
         names[base] = names.get(base, 0) + 1
         name = base if names[base] == 1 else f"{base}-{names[base]}"
-        lines.append(f"[services.{name if _BARE_KEY.match(name) else _string(name)}]")
+        lines.append(f"[services.{_key(name)}]")
         if svc.kind:
             lines.append(f"kind = {_string(svc.kind)}")
         else:
@@ -121,17 +128,17 @@ def render(found: List[Found]) -> str:
         if item.command is not None:
             env = [f"{key}={value}" for key, value in item.command.env.items()]
             lines.append(f"command = {_string(' '.join(shlex.quote(w) for w in [*env, *item.command.argv]))}"
-                         f"  # from {item.script}")
+                         + _comment(f"  # from {item.script}"))
         for key, value in item.settings.items():
-            lines.append(f"{key} = {_value(value)}")
+            lines.append(f"{_key(key)} = {_value(value)}")
         for ep in svc.endpoints:
             host = bracketed(ep.host)
-            lines.append(f"# {ep.name}: {host}:{ep.port}  (port: {_shown(ep.port_source, folder)}; "
-                         f"host: {_shown(ep.host_source, folder)})")
+            lines.append(_comment(f"# {ep.name}: {host}:{ep.port}  (port: {_shown(ep.port_source, folder)}; "
+                                  f"host: {_shown(ep.host_source, folder)})"))
         for up in svc.upstreams:
-            lines.append(f"# proxy {up.context or '/'} → {up.url}  ({_shown(up.source, folder)})")
+            lines.append(_comment(f"# proxy {up.context or '/'} → {up.url}  ({_shown(up.source, folder)})"))
         for problem in svc.diagnostics:
-            lines.append(f"# note: {problem.code} {problem.message}")
+            lines.append(_comment(f"# note: {problem.code} {problem.message}"))
         lines.append("")
     return "\n".join(lines)
 
@@ -158,7 +165,26 @@ def _value(value: Any) -> str:
     return _string(str(value))
 
 
+def _comment(text: str) -> str:
+    """A comment (or its tail) on one line: control characters shown as escapes."""
+    return visible(_scalars(text))
+
+
+def _scalars(text: str) -> str:
+    """Lone surrogates (a file name's undecodable bytes, os.fsdecode) as U+FFFD: UTF-8, and
+    so TOML, cannot hold them."""
+    return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
+
+
+def _key(name: str) -> str:
+    """A TOML key: bare when it can be (A-Za-z0-9_-), else a quoted basic string."""
+    return name if _BARE_KEY.match(name) else _string(name)
+
+
 def _string(text: str) -> str:
-    """A TOML basic string."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + "".join(c if c >= " " else f"\\u{ord(c):04x}" for c in escaped) + '"'
+    """A TOML basic string. The spec requires escaping the quotation mark, the backslash
+    and the control characters U+0000-U+001F and U+007F; tab, the C1 controls, the line
+    separators and the bidirectional controls are escaped too (\\uXXXX), so a file looked
+    at with `cat` cannot be made to show something other than what it holds."""
+    escaped = _scalars(text).replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + "".join(f"\\u{ord(c):04x}" if visible(c) != c else c for c in escaped) + '"'

@@ -114,8 +114,13 @@ def execute(argv: Sequence[Union[str, bytes]]) -> int:
     """Replace this process with argv (POSIX); on Windows, return the child's exit code."""
     program = os.fsdecode(argv[0])
     path = find(program)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        # None when the descriptor was closed (`2>&-`); a full disk must not stop the exec either:
+        # whatever fails, the command runs with the descriptors it has (contextlib stays unimported)
+        try:  # noqa: SIM105
+            stream.flush()
+        except Exception:
+            pass
     if sys.platform == "win32":
         import subprocess
 

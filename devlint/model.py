@@ -260,7 +260,13 @@ class Service:
 
 @dataclass(frozen=True)
 class Listener:
-    """A TCP socket in LISTEN state, with its owner where the OS lets us see it."""
+    """A TCP socket on a checked port, with its owner where the OS lets us see it.
+
+    Usually in LISTEN state. state "bound" (bound, not listening: a port reservation, a
+    socket between bind() and listen()) and "connected" (a connection whose local end is
+    this address and port; remote/remote_port its other end) are sockets that make a
+    server's bind fail but answer nobody (Snapshot.others): they hold, never shadow.
+    """
 
     address: str
     port: int
@@ -272,6 +278,9 @@ class Listener:
     uid: Optional[int] = None
     user: Optional[str] = None
     inode: Optional[int] = None
+    state: str = "listen"  # "listen", "bound" or "connected"
+    remote: Optional[str] = None
+    remote_port: Optional[int] = None
 
     def where(self) -> str:
         """``127.0.0.1:5000``, ``[::]:5000``."""
@@ -294,7 +303,15 @@ class Listener:
         family = "IPv6" if self.family == 6 else "IPv4"
         if self.family == 6 and self.address == "::" and self.v6only is not None:
             family += ", v6only" if self.v6only else ", dual-stack"
-        text = f"{self.owner()} on {self.where()} ({family})"
+        if self.state == "connected":
+            from devlint.addresses import bracketed
+
+            far = f"{bracketed(self.remote or '?')}:{self.remote_port}"
+            text = f"{self.owner()}: a connection from {self.where()} to {far} ({family}, not listening)"
+        elif self.state == "bound":
+            text = f"{self.owner()} on {self.where()} ({family}, bound, not listening)"
+        else:
+            text = f"{self.owner()} on {self.where()} ({family})"
         if self.cmdline:
             command = " ".join(" ".join(self.cmdline).split())  # one line, even for `python -c "..."`
             text += f": `{command[:117] + '...' if len(command) > 120 else command}`"
@@ -305,7 +322,8 @@ class Listener:
         return {
             "address": self.address, "port": self.port, "family": self.family, "v6only": self.v6only,
             "pid": self.pid, "process": self.process, "cmdline": list(self.cmdline) if self.cmdline else None,
-            "uid": self.uid, "user": self.user,
+            "uid": self.uid, "user": self.user, "state": self.state,
+            "remote": f"{self.remote}:{self.remote_port}" if self.remote is not None else None,
         }
 
 
@@ -314,7 +332,9 @@ class Verdict:
     """The answer for one endpoint against one snapshot (devlint.verdict.judge).
 
     status: "clear", "held" (the server's own bind will fail) or "shadowed" (the bind
-    succeeds, but clients reach another process). listeners: the sockets in the way. binds:
+    succeeds, but clients reach another process). listeners: the sockets in the way (for
+    held, possibly sockets that are not listening; empty when a bind probe failed and the
+    snapshot shows no holder: "holder unknown"). binds:
     the addresses the server will bind; clients: the addresses its clients connect to;
     lost: the client addresses another process answers (shadowed only).
     """
@@ -328,12 +348,27 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One scan of the machine's listeners on the ports of interest."""
+    """One scan of the machine's listeners on the ports of interest.
+
+    listeners: LISTEN sockets. others: sockets on those ports that are not listening but
+    take part in bind conflicts (bound only, connections; not TIME_WAIT). sees_bound: whether
+    the backend can list bound-only sockets (netlink on Linux >= 6.5); when not, a socket
+    bound without listening is invisible and only a bind probe can reveal it. loopbacks:
+    the loopback addresses clients of localhost can reach here (Linux: ::1 only when
+    /proc/net/if_inet6 lists it on some interface; elsewhere assumed).
+    """
 
     listeners: Tuple[Listener, ...]
     platform: str  # "linux", "darwin", "win32", ...
     backend: str = ""
     partial: bool = False  # some owners could not be looked up
+    others: Tuple[Listener, ...] = ()
+    sees_bound: bool = False
+    loopbacks: Tuple[str, ...] = ("127.0.0.1", "::1")  # those this machine has (no ::1: IPv6 off on lo)
+
+    def others_on(self, port: int) -> Tuple[Listener, ...]:
+        """The non-listening sockets on a port (others)."""
+        return tuple(lst for lst in self.others if lst.port == port)
 
     def on_port(self, port: int) -> Tuple[Listener, ...]:
         return tuple(lst for lst in self.listeners if lst.port == port)

@@ -77,12 +77,20 @@ def snapshot(plan: Plan, scanned: Optional[Scanned] = None) -> Snapshot:
 
 def verdicts(plan: Plan, snapshot: Snapshot) -> Tuple[Judged, ...]:
     """The checked endpoints that are not clear: held or shadowed, with the listeners in the
-    way. Nothing listening on any port (the usual run) needs no verdict rules at all."""
-    if not snapshot.listeners:
+    way. Nothing on any port (the usual run) needs no verdict rules at all, unless the
+    snapshot cannot list bound-only sockets and bind probes can (checks.in_the_way)."""
+    if not snapshot.listeners and not snapshot.others and (snapshot.sees_bound or not _probes(snapshot)):
         return ()
     from devlint.checks import in_the_way
 
     return tuple(in_the_way(plan.target_services(), snapshot))
+
+
+def _probes(snapshot: Snapshot) -> bool:
+    """checks.probes without importing checks: this machine's snapshot, on Linux."""
+    import sys
+
+    return snapshot.platform == sys.platform and sys.platform.startswith("linux")
 
 
 def findings(plan: Plan, judged: Sequence[Judged], platform: str, explain: Optional[Explain]) -> List[Finding]:

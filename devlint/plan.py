@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from devlint.cache import stamp
-from devlint.config import Config, discover, load
+from devlint.config import Config, ConfigWarning, discover, load
 from devlint.model import Finding, Service
 from devlint.project import FileStamp, Project
 from devlint.warm import Request, UsageError
@@ -45,8 +45,8 @@ class Plan:
     recognised: False when `run` could not tell what its command starts (all are checked).
     disabled_plugins: the plugins the config's ``disable_plugins`` turns off (the command
         line's -p and DEVLINT_DISABLE_PLUGINS are the request's and the environment's).
-    inputs: path → (size, mtime_ns, inode) or None, for every file read or looked for:
-        what the cache checks before reusing the plan.
+    inputs: path → cache.stamp (size, mtime_ns, inode, ctime_ns, device, crc32 or None) or
+        None, for every file read or looked for: what the cache checks before reusing the plan.
     env: every environment variable read while planning, and its value (or None); the
         cache records inputs and env beside the plan, not in it.
     """
@@ -80,25 +80,27 @@ def build(request: Request, env: Mapping[str, str], platform: Optional[str] = No
     from devlint.manager import PluginHost, disabled_from
 
     cwd = Path(request.cwd)
-    path, reason, looked = discover(cwd, request.config, env)
+    ignored: List[ConfigWarning] = []  # config files discovery may not use (another user's)
+    path, reason, looked = discover(cwd, request.config, env, ignored)
     root = path.parent if path else cwd
     project = Project(root, env=env, platform=platform, config_path=path)
     host = PluginHost(disabled_from(env, request.plugin_flags))
     config = Config(None, reason)
+    unfollowed: List[Finding] = []  # what commands.expand could not follow (DL301, DL302)
     if path is not None:
         shown = os.path.relpath(path, cwd) if not request.config else request.config
         config = load(path, reason, host.service_kinds(), shown=shown, strict=request.strict)
         if config.disable_plugins:  # without them, a kind they owned is unknown: say so (exit 2)
             host = PluginHost(disabled_from(env, request.plugin_flags, config.disable_plugins))
             config = load(path, reason, host.service_kinds(), shown=shown, strict=request.strict)
-        services = [_resolve(svc, project, host) for svc in config.services]
+        services = [_resolve(svc, project, host, unfollowed) for svc in config.services]
     else:
         services = host.detect_services(project)
 
     targets: Tuple[str, ...]
     recognised = True
     if request.argv is not None:
-        services, launched = _launched(request, project, host, services)
+        services, launched = _launched(request, project, host, services, unfollowed)
         recognised = bool(launched)
         targets = launched or tuple(svc.name for svc in services)
     else:
@@ -110,12 +112,13 @@ def build(request: Request, env: Mapping[str, str], platform: Optional[str] = No
                 raise UsageError(_unknown_service(name, known, config))
         targets = request.names
 
-    findings: List[Finding] = []
+    findings: List[Finding] = list(unfollowed)
     for svc in services:
         findings.extend(svc.diagnostics)
         if svc.name in targets:
             findings.extend(host.check_service(svc, project))
     findings.extend(host.check_stack(services, project))
+    findings.extend(_host_findings([svc for svc in services if svc.name in targets]))
 
     inputs: Dict[str, FileStamp] = {p: stamp(p) for p in looked}
     if path is not None:
@@ -124,13 +127,27 @@ def build(request: Request, env: Mapping[str, str], platform: Optional[str] = No
     return Plan(
         services=tuple(services), targets=targets, findings=tuple(findings),
         config_path=str(path) if path else None, config_reason=reason,
-        warnings=tuple(str(w) for w in config.warnings), platform=project.platform,
+        warnings=tuple(str(w) for w in (*ignored, *config.warnings)), platform=project.platform,
         recognised=recognised, disabled_plugins=tuple(config.disable_plugins), inputs=inputs,
         env=dict(project.env_read),
     )
 
 
-def _resolve(service: Service, project: Project, host: PluginHost) -> Service:
+def _host_findings(targets: List[Service]) -> List[Finding]:
+    """DL104 for each checked endpoint whose host devlint does not turn into addresses
+    (checks.host_findings). Static (the host text alone decides), so it belongs to the plan
+    and is cached with it: a plan with one never reads as clear on the warm path, and
+    `config` shows it. Loads checks.py only when some host needs it."""
+    from devlint.addresses import unchecked
+
+    if not any(unchecked(ep.host) is not None and not ep.binds for svc in targets for ep in svc.endpoints):
+        return []
+    from devlint.checks import host_findings
+
+    return host_findings(targets)
+
+
+def _resolve(service: Service, project: Project, host: PluginHost, unfollowed: List[Finding]) -> Service:
     """A configured service, completed from its `command` (worked out exactly as `devlint
     run` would) or else from the framework's files by its plugin."""
     command = service.settings.get("command")
@@ -138,7 +155,7 @@ def _resolve(service: Service, project: Project, host: PluginHost) -> Service:
         from devlint.commands import expand
 
         argv = shlex.split(command) if isinstance(command, str) else list(command)
-        for simple in expand(argv, project, cwd=service.path, wrappers=host):
+        for simple in expand(argv, project, cwd=service.path, wrappers=host, problems=unfollowed):
             for found in host.command_services(simple, project) or ():
                 if service.kind and found.kind != service.kind:
                     continue
@@ -148,8 +165,8 @@ def _resolve(service: Service, project: Project, host: PluginHost) -> Service:
     return host.resolve_service(service, project)
 
 
-def _launched(request: Request, project: Project, host: PluginHost,
-              services: List[Service]) -> Tuple[List[Service], Tuple[str, ...]]:
+def _launched(request: Request, project: Project, host: PluginHost, services: List[Service],
+              unfollowed: List[Finding]) -> Tuple[List[Service], Tuple[str, ...]]:
     """The services the command will start, named after the config's services of the
     same kind (so messages use the user's names), replacing them in the stack."""
     from devlint.commands import expand
@@ -157,7 +174,7 @@ def _launched(request: Request, project: Project, host: PluginHost,
     cwd = os.path.relpath(request.cwd, project.root)
     assert request.argv is not None
     launched: List[Service] = []
-    for command in expand(list(request.argv), project, cwd=cwd, wrappers=host):
+    for command in expand(list(request.argv), project, cwd=cwd, wrappers=host, problems=unfollowed):
         launched.extend(host.command_services(command, project) or ())
     result = list(services)
     names: List[str] = []

@@ -2,8 +2,19 @@
 
 For each address a client may use (127.0.0.1 and ::1 for localhost), connect, send a real
 CORS preflight and a plain request, and find which process accepted the connection in
-the machine's socket table. Only loopback and the service's own configured addresses
-are ever contacted, with short, bounded timeouts.
+the machine's socket table. Only loopback addresses (127.0.0.0/8, ::1) are ever
+contacted, with short, bounded timeouts; a service on any other host is reported as not
+probed (DL104), and a host name other than localhost is not resolved.
+
+Everything put on the wire is ASCII and checked first (``wire_host``, ``request_target``,
+``serialise_origin``): hosts, paths and origins come from the command line and from project
+files, and a CR/LF in any of them would otherwise inject a header or a second request. A host
+name goes out IDNA-encoded (Python's "idna" codec: IDNA 2003, which agrees with browsers'
+UTS #46 for every name but a few such as "ß", which it maps to "ss"), a path
+percent-encoded as a browser's address bar does, an origin serialised as browsers send it
+(scheme://host[:port], default port left out). Control characters are refused, never
+encoded: a UsageError (exit 2) naming --path/--origin, or the file, line and key a host
+came from.
 """
 
 from __future__ import annotations
@@ -14,10 +25,11 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from devlint import culprits
-from devlint.addresses import bracketed, is_address, plain, server_binds
-from devlint.model import Endpoint, Finding, Listener, Service
-from devlint.rules import CODE_PROBE_PREFLIGHT, CODE_PROBE_SILENT, CODE_PROBE_SPLIT, RULES
+from devlint.addresses import bracketed, is_address, plain, server_binds, unchecked
+from devlint.model import Endpoint, Finding, Listener, Service, Source
+from devlint.rules import CODE_PROBE_PREFLIGHT, CODE_PROBE_SILENT, CODE_PROBE_SPLIT, CODE_UNCHECKED, RULES
 from devlint.verdict import client_addresses
+from devlint.warm import UsageError, visible
 
 TIMEOUT = 1.5
 MAX_RESPONSE = 64 * 1024
@@ -60,7 +72,7 @@ def _request(address: str, port: int, method: str, path: str, headers: Dict[str,
         owner = owner_of_connection((str(local[0]), int(local[1])), (address, port))
         lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close",
                  "User-Agent: devlint-probe", *(f"{k}: {v}" for k, v in headers.items())]
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("ascii"))  # checked by the callers
         data = b""
         while b"\r\n\r\n" not in data and len(data) < MAX_RESPONSE:
             left = deadline - time.monotonic()
@@ -85,7 +97,8 @@ def probe_address(address: str, port: int, origin: str, path: str = "/", method:
     """A browser's CORS preflight, then a plain GET, both to one address. `host` is the
     name a browser would put in the Host header (default: the address)."""
     answer = Answer(address, port)
-    host = host or bracketed(address)
+    host = wire_host(host) if host else bracketed(address)
+    path, origin = request_target(path), serialise_origin(origin)
     try:
         status, headers, owner = _request(address, port, "OPTIONS", path, {
             "Origin": origin, "Access-Control-Request-Method": method,
@@ -134,17 +147,30 @@ def _describe_error(exc: OSError) -> str:
 
 
 def probe_endpoint(endpoint: Endpoint, origin: str, path: str = "/") -> List[Answer]:
-    """Every address the endpoint's clients use: both loopbacks for a local server, else
-    the configured host's own addresses. Nothing else is ever contacted."""
-    addresses = client_addresses(endpoint, server_binds(endpoint.host, endpoint.binds))
+    """Every loopback address the endpoint's clients use: both loopbacks for a local server,
+    else the configured host's own addresses when they are loopback (127.0.0.0/8, ::1).
+    Nothing else is ever contacted: [] for a host that is not resolved or not loopback
+    (findings_for then says it was not probed)."""
     host = endpoint.host if endpoint.host and not is_address(plain(endpoint.host)) else ""
-    return [probe_address(address, endpoint.port, origin, path, host=host) for address in addresses]
+    if host:
+        host = _checked_host(host, endpoint.host_source)
+    addresses = client_addresses(endpoint, server_binds(endpoint.host, endpoint.binds))
+    return [probe_address(address, endpoint.port, origin, path, host=host)
+            for address in addresses if _loopback(address)]
+
+
+def _loopback(address: str) -> bool:
+    import ipaddress
+
+    return ipaddress.ip_address(address).is_loopback
 
 
 def findings_for(service: Service, endpoint: Endpoint, answers: Sequence[Answer], origin: str,
                  judge_cors: bool = True, platform: str = sys.platform) -> List[Finding]:
     """DL701 different processes per address, DL702 a preflight a browser would reject
     (only with judge_cors: for endpoints browsers call cross-origin), DL703 nothing answers."""
+    if not answers:  # a host devlint does not resolve, or not loopback: nothing was contacted
+        return [_not_probed(service, endpoint)]
     found: List[Finding] = []
     reached = [a for a in answers if a.reached]
     owners = {(a.owner.pid if a.owner else None) for a in reached}
@@ -175,6 +201,16 @@ def findings_for(service: Service, endpoint: Endpoint, answers: Sequence[Answer]
     return found
 
 
+def _not_probed(service: Service, endpoint: Endpoint) -> Finding:
+    """DL104 for an endpoint probe_endpoint contacted nothing for."""
+    reason = unchecked(endpoint.host) or (f"the host {endpoint.host!r} is not a loopback address: devlint "
+                                          "probe contacts only 127.0.0.0/8 and ::1")
+    return RULES(CODE_UNCHECKED, f"{service.name}: port {endpoint.port} not probed: {reason}",
+                 service=service.name,
+                 evidence={"endpoint": endpoint.name, "port": endpoint.port, "port_source": str(endpoint.port_source),
+                           "host": endpoint.host, "host_source": str(endpoint.host_source), "reason": reason})
+
+
 def _who(answer: Answer) -> str:
     owner = answer.owner.owner() if answer.owner else "an unknown process"
     return owner + (f", Server: {answer.server}" if answer.server else "")
@@ -188,3 +224,79 @@ def answer_data(answer: Answer) -> Dict[str, object]:
         "preflight_status": answer.preflight_status, "status": answer.plain_status,
         "server": answer.server, "allow_origin": answer.allow_origin, "problems": answer.problems,
     }
+
+
+# -- what goes on the wire -------------------------------------------------------------
+
+# A browser's path percent-encode set (WHATWG URL) leaves these ASCII characters as they are;
+# a query's "?", "&" and "=" and an existing "%XX" are kept, so --path "/a?b=c" means that.
+_PATH_SAFE = "/?#[]@!$&'()*+,;=:%-._~"
+
+
+def _controls(text: str) -> bool:
+    """Whether text holds a control character or a line/bidi control (warm.visible's set)."""
+    return visible(text) != text
+
+
+def wire_host(host: str) -> str:
+    """A host for the Host header and the Origin: an IP address as is (IPv6 in brackets), a
+    name IDNA-encoded to ASCII in lower case ("Bücher.localhost" → "xn--bcher-kva.localhost").
+    ValueError: a space or control character, a character a host cannot hold (/?#@\\ and
+    brackets around a name), or a name IDNA cannot encode (an empty or over-long label)."""
+    if _controls(host) or any(c.isspace() for c in host):
+        raise ValueError("it holds a space or a control character")
+    bare = plain(host)
+    if is_address(bare):
+        return bracketed(bare)
+    if not bare or any(c in bare for c in "/?#@\\[]%:"):
+        raise ValueError("it is not a host name")
+    try:
+        return bare.encode("idna").decode("ascii").lower()
+    except UnicodeError as exc:
+        raise ValueError(f"IDNA cannot encode it ({exc.__context__ or exc})") from None
+
+
+def _checked_host(host: str, source: Source) -> str:
+    """wire_host, or a UsageError naming where the host came from (file:line key)."""
+    try:
+        return wire_host(host)
+    except ValueError as exc:
+        raise UsageError(f"{source}: host {host!r} cannot be sent in an HTTP request: {exc}") from None
+
+
+def request_target(path: str) -> str:
+    """The request line's target: path with non-ASCII characters (as UTF-8) and characters a
+    browser would not send as they are (space excluded, see below) percent-encoded ("/bücher"
+    → "/b%C3%BCcher"). ValueError: not starting with "/", or holding whitespace or a control
+    character, which are refused rather than encoded (they are never what was meant)."""
+    from urllib.parse import quote
+
+    if not path.startswith("/") or _controls(path) or any(c.isspace() for c in path):
+        raise ValueError(f"{path!r}: expected a URL path starting with / and without spaces or control characters")
+    return quote(path, safe=_PATH_SAFE)
+
+
+def serialise_origin(origin: str) -> str:
+    """An Origin header value as browsers send it: "scheme://host[:port]", scheme and host in
+    lower case, the host through wire_host (IDNA), the scheme's default port left out, no path
+    ("http://Bücher.localhost:80/" → "http://xn--bcher-kva.localhost"); "null" as is.
+    ValueError: a control character or space, a scheme other than http/https, no host, a port
+    that is not 1-65535, user info, a query or a fragment."""
+    from urllib.parse import urlsplit
+
+    if origin == "null":
+        return origin
+    if _controls(origin) or any(c.isspace() for c in origin):
+        raise ValueError(f"{origin!r}: holds a space or a control character")
+    try:
+        parts = urlsplit(origin)
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{origin!r}: not scheme://host[:port]") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname or parts.username is not None \
+            or parts.path not in ("", "/") or parts.query or parts.fragment or port == 0:
+        raise ValueError(f"{origin!r}: expected http(s)://host[:port] (as a browser sends it)")
+    host = wire_host(parts.hostname)
+    default = 80 if scheme == "http" else 443
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")

@@ -1,7 +1,8 @@
 """The plugins' window onto the user's project: files and environment, recorded.
 
 Every file a plugin reads and every environment variable it looks up goes through a
-Project, which remembers what it saw (a file's size and mtime, or that it was absent).
+Project, which remembers what it saw (a file's stamp: size, mtime, inode, ctime, device and
+a CRC-32 of the bytes it read, see cache.stamp; or that it was absent).
 That record is what makes the cached plan safe: the plan is reused only while every
 input it was built from is unchanged.
 
@@ -14,12 +15,14 @@ import os
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Tuple
 
-from devlint.cache import stamp  # one record of a file, shared with the warm path (which cannot import this module)
+# One record of a file, shared with the warm path (which cannot import this module).
+from devlint.cache import stamp, stamp_of
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
-# (size, mtime_ns, inode) of a file as it was read; None when it was absent or unreadable.
-FileStamp = Optional[Tuple[int, int, int]]
+# cache.stamp of a file as it was read: (size, mtime_ns, inode, ctime_ns, device, crc32 or
+# None for a folder); None when it was absent.
+FileStamp = Optional[Tuple[int, int, int, int, int, Optional[int]]]
 
 
 class FileProblem(Exception):
@@ -58,6 +61,35 @@ def _hidden(path: str) -> bool:
     except OSError:
         return True
     return False
+
+
+def _read_regular(path: str, shown: str) -> Tuple[os.stat_result, bytes]:
+    """(fstat, bytes) of a regular file of at most MAX_FILE_BYTES, read through one
+    descriptor: opened with O_NONBLOCK (a file swapped for a FIFO after the caller's stat
+    does not hang), checked by fstat, then read whole. FileProblem otherwise."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise FileProblem(shown, f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        st = os.fstat(fd)
+        if (st.st_mode & 0o170000) != 0o100000:
+            raise FileProblem(shown, "is not a regular file")
+        chunks: List[bytes] = []
+        size = 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise FileProblem(shown, f"cannot be read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+    if size > MAX_FILE_BYTES:
+        raise FileProblem(shown, f"is over {MAX_FILE_BYTES} bytes; devlint reads files up to {MAX_FILE_BYTES}")
+    return st, b"".join(chunks)
 
 
 class Project:
@@ -130,10 +162,8 @@ class Project:
             raise FileProblem(shown, "is not a regular file")
         if st[0] > MAX_FILE_BYTES:
             raise FileProblem(shown, f"is {st[0]} bytes; devlint reads files up to {MAX_FILE_BYTES}")
-        try:
-            data = full.read_bytes()
-        except OSError as exc:
-            raise FileProblem(shown, f"cannot be read ({exc.strerror or exc})") from None
+        opened, data = _read_regular(key, shown)
+        self.files_read[key] = stamp_of(opened, data)  # the record of exactly the bytes read
         try:
             return decode_text(data)
         except NotText as exc:

@@ -2,6 +2,12 @@
 
 Nothing here decides anything. colorama and json are imported only when something is
 printed, so a clear `devlint run` never pays for them.
+
+Text output shows what came from outside devlint (values from project files, paths, process
+names, HTTP headers) through warm.visible: an ESC, CR or BEL from a `.flaskenv` is printed as
+``\\x1b``, ``\\r``, ``\\x07``, never sent to the terminal. It is applied here, to each finding's
+message and hint and each line of `config` and `who`, before devlint adds its own colours and
+newlines, so every finding of every plugin is covered. JSON needs nothing: json escapes them.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ from typing import IO, Any, Dict, List, Mapping, Optional, Sequence
 from devlint import __version__
 from devlint.addresses import bracketed
 from devlint.model import Finding, Service, Severity, Snapshot
-from devlint.warm import colour
+from devlint.rules import CODE_UNCHECKED
+from devlint.warm import colour, visible
 
 JSON_SCHEMA_VERSION = 1
 
@@ -49,19 +56,22 @@ def text_findings(findings: Sequence[Finding], style: Style, checked: Sequence[S
     lines: List[str] = []
     for finding in sorted(findings, key=lambda f: -f.severity):
         name = str(finding.severity)
-        lines.append(f"{style(name, name)} {style('dim', finding.code)} {finding.message}")
+        lines.append(f"{style(name, name)} {style('dim', visible(finding.code))} {visible(finding.message)}")
         if finding.hint:
-            lines.extend(_wrap(finding.hint, "  → "))
+            lines.extend(_wrap(visible(finding.hint), "  → "))
     errors = sum(1 for f in findings if f.severity == Severity.ERROR)
     warnings = sum(1 for f in findings if f.severity == Severity.WARNING)
-    ports = sum(len(svc.endpoints) for svc in checked)
+    # A port devlint could not check (DL104: a host it does not resolve) is never counted as clear.
+    unchecked = len({(f.service, f.evidence.get("endpoint")) for f in findings if f.code == CODE_UNCHECKED})
+    ports = sum(len(svc.endpoints) for svc in checked) - unchecked
     subject = f"{len(checked)} service{'s' if len(checked) != 1 else ''}, {ports} port{'s' if ports != 1 else ''}"
+    not_checked = f", {unchecked} port{'s' if unchecked != 1 else ''} not checked" if unchecked else ""
     if errors:
         lines.append(style("error", f"devlint: {errors} error{'s' if errors != 1 else ''}") +
                      (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "") +
-                     f" ({subject} checked)")
+                     f" ({subject} checked{not_checked})")
     else:
-        summary = f"devlint: {subject} clear"
+        summary = f"devlint: {subject} clear{not_checked}"
         if warnings:
             summary += f", {warnings} warning{'s' if warnings != 1 else ''}"
         lines.append(style("ok", summary))
@@ -148,24 +158,25 @@ def json_report(findings: Sequence[Finding], services: Sequence[Service], target
 
 def text_config(services: Sequence[Service], targets: Sequence[str], config: Optional[str],
                 reason: str, warnings: Sequence[str], style: Style) -> str:
-    lines = [f"config: {config or 'none'} ({reason})"]
-    lines.extend(style("warning", "warning ") + w for w in warnings)
+    lines = [visible(f"config: {config or 'none'} ({reason})")]
+    lines.extend(style("warning", "warning ") + visible(w) for w in warnings)
     if not services:
         lines.append("no services (write a devlint.toml, or run `devlint init`)")
     for svc in services:
         kind = f" ({svc.kind})" if svc.kind else ""
         where = f" in {svc.path}" if svc.path not in ("", ".") else ""
-        lines.append(style("bold", f"{svc.name}{kind}") + where + f"  [{svc.source}]")
+        lines.append(style("bold", visible(f"{svc.name}{kind}")) + visible(where + f"  [{svc.source}]"))
         for ep in svc.endpoints:
             host = bracketed(ep.host)
-            lines.append(f"  {ep.name:<20} {host}:{ep.port:<6} port: {ep.port_source}; host: {ep.host_source}"
-                         + ("  (moves by itself when busy)" if ep.auto_moves else ""))
+            moves = "  (moves by itself when busy)" if ep.auto_moves else ""
+            lines.append(visible(f"  {ep.name:<20} {host}:{ep.port:<6} port: {ep.port_source}; "
+                                 f"host: {ep.host_source}{moves}"))
         if svc.origin:
-            lines.append(f"  {'origin':<20} {svc.origin}")
+            lines.append(visible(f"  {'origin':<20} {svc.origin}"))
         for up in svc.upstreams:
-            lines.append(f"  {'proxy ' + (up.context or ''):<20} → {up.url}  [{up.source}]")
+            lines.append(visible(f"  {'proxy ' + (up.context or ''):<20} → {up.url}  [{up.source}]"))
         if svc.cors_origins is not None:
-            lines.append(f"  {'cors origins':<20} {', '.join(svc.cors_origins)}  [{svc.cors_source}]")
+            lines.append(visible(f"  {'cors origins':<20} {', '.join(svc.cors_origins)}  [{svc.cors_source}]"))
     return "\n".join(lines)
 
 
@@ -174,16 +185,16 @@ def text_config(services: Sequence[Service], targets: Sequence[str], config: Opt
 def text_who(ports: Sequence[int], snapshot: Snapshot, explain: Mapping[int, str], style: Style) -> str:
     lines: List[str] = []
     for port in ports:
-        found = snapshot.on_port(port)
+        found = snapshot.on_port(port) + snapshot.others_on(port)  # others: bound, not listening
         if not found:
             lines.append(f"{port}: " + style("ok", "free") + " (nothing listens on IPv4 or IPv6)")
             continue
         lines.append(f"{port}:")
         for listener in found:
-            lines.append(f"  {listener.describe()}")
+            lines.append(f"  {visible(listener.describe())}")  # a process names itself
             note = explain.get(id(listener))
             if note:
-                lines.append(f"    {note}")
+                lines.append(f"    {visible(note)}")
     if any(lst.pid is None for lst in snapshot.listeners):
         lines.append("Some owners belong to other users; run with sudo to see them.")
     return "\n".join(lines)

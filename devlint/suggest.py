@@ -2,7 +2,8 @@
 
 Kept apart from the pure rules in verdict.py because it touches the machine: each candidate
 is checked by binding it (without SO_REUSEADDR, so wildcards and dual-stack sockets count),
-on both loopback addresses and the server's own bind addresses.
+on both loopback addresses and the server's own bind addresses. ``bind_refused`` is the
+same kind of probe, used by the verdicts to confirm a socket that is not listening.
 """
 
 from __future__ import annotations
@@ -44,3 +45,29 @@ def suggest_port(port: int, taken: Sequence[int] = (), binds: Sequence[str] = ()
         if port_is_free(candidate, addresses):
             return candidate
     return None
+
+
+def bind_refused(address: str, port: int) -> Optional[bool]:
+    """Would a server's bind of address:port fail with EADDRINUSE? A bind probe made the way
+    Werkzeug and Node bind on Linux: SO_REUSEADDR on, ``::`` dual-stack (IPV6_V6ONLY off).
+
+    True: EADDRINUSE. False: the bind worked (the socket is closed at once, never listens).
+    None: the probe cannot tell (EACCES below port 1024, EADDRNOTAVAIL, no such family).
+    Linux's rules (inet_bind_conflict): a socket that is not listening blocks such a bind
+    only when it did not set SO_REUSEADDR itself, which sock_diag does not report, so this
+    probe is the only witness. Not meaningful on Windows, where SO_REUSEADDR lets a bind
+    take an address another socket holds: callers use it on Linux only.
+    """
+    import errno
+    import socket
+
+    fam = socket.AF_INET6 if family(address) == 6 else socket.AF_INET
+    try:
+        with socket.socket(fam, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if fam == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0 if address == "::" else 1)
+            probe.bind((address, port))
+    except OSError as exc:
+        return True if exc.errno == errno.EADDRINUSE else None
+    return False

@@ -22,7 +22,10 @@ CLI, which reports it.
   take a value (how npm scripts that call devlint are read).
 - ``colour``: the colour rule (--color, NO_COLOR, FORCE_COLOR, a terminal, TERM=dumb).
 - ``guarded``: how an invocation ends: Ctrl-C (130), SIGTERM (143), a user mistake as one
-  line (the CLI says which errors are mistakes).
+  line (the CLI says which errors are mistakes), and standard streams that do not work:
+  closed at start (`2>&-`: sys.stderr is None; messages go nowhere and the command is still
+  exec'd), a full disk (74, one line) or a closed pipe (141, quiet), through ``Output``.
+- ``visible``: control characters of text devlint did not write, shown as escapes.
 - ``UsageError`` and ``working_dir``.
 
 Hand-kept light: every `devlint` start runs this module before it knows whether the cached
@@ -41,7 +44,7 @@ import sys
 
 TYPE_CHECKING = False  # not typing's: see above
 if TYPE_CHECKING:
-    from typing import Callable, FrozenSet, List, Mapping, NoReturn, Optional, Sequence, Tuple, Union
+    from typing import Callable, Dict, FrozenSet, List, Mapping, NoReturn, Optional, Sequence, TextIO, Tuple, Union
 
     from devlint.sockets.netlink import RawSocket
 
@@ -170,7 +173,32 @@ def end_quietly_on_sigterm() -> None:
 def guarded(body: Callable[[], int], classify: Optional[Classify] = None) -> int:
     """Run one invocation and return its exit code. Ctrl-C: "devlint: interrupted", 130.
     Terminated: 143. An exception ``classify`` maps to (code, message): "devlint: message"
-    and that code; (code, None) or no ``classify``: the exception propagates (a bug)."""
+    and that code; (code, None) or no ``classify``: the exception propagates (a bug).
+
+    While it runs, sys.stdout and sys.stderr are ``Output`` streams: a closed descriptor
+    (None) writes nowhere, an error writing stderr is dropped, and one writing stdout ends
+    the invocation with ``output_failed``'s code (141 for a closed pipe, quietly; 74 with
+    one line on stderr for a full disk or an I/O error). stdout is flushed before the code
+    is returned, so an error the buffer was hiding is seen here, not at interpreter exit.
+    """
+    saved = sys.stdout, sys.stderr
+    if not isinstance(saved[0], Output):  # the outer call (warm.main, then cli.main) wraps once
+        sys.stdout, sys.stderr = Output(saved[0], strict=True), Output(saved[1], strict=False)
+    try:
+        try:
+            code = _outcome(body, classify)
+        except SystemExit:  # argparse's --help, --version and usage errors
+            failed = _flushed()
+            if failed is not None:
+                return failed
+            raise
+        failed = _flushed()
+        return code if failed is None else failed
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _outcome(body: Callable[[], int], classify: Optional[Classify]) -> int:
     try:
         return body()
     except KeyboardInterrupt:
@@ -178,12 +206,119 @@ def guarded(body: Callable[[], int], classify: Optional[Classify] = None) -> int
         return INTERRUPTED
     except Terminated:
         return TERMINATED
+    except OutputError as exc:
+        return output_failed(exc)
     except Exception as exc:
         code, message = classify(exc) if classify is not None else (0, None)
         if message is None:
             raise
-        print(f"devlint: {message}", file=sys.stderr)
+        print(f"devlint: {visible(message)}", file=sys.stderr)  # it may quote a file's text
         return code
+
+
+def _flushed() -> Optional[int]:
+    """Flush stdout: None when it worked, else output_failed's exit code."""
+    try:
+        sys.stdout.flush()
+    except OutputError as exc:
+        return output_failed(exc)
+    return None
+
+
+# -- text from files and other processes, shown on a terminal ---------------------
+
+_SHOWN: Dict[int, str] = {}  # filled on first use: code point → its escape
+
+
+def visible(text: str) -> str:
+    """text with every character that could move the cursor, recolour or rewrite a terminal
+    line shown as an escape instead: C0 and C1 controls and DEL (ESC → ``\\x1b``, CR →
+    ``\\r``, LF → ``\\n``, tab → ``\\t``), the Unicode line separators and the bidirectional
+    overrides and isolates (U+202E → ``\\u202e``). Everything else, backslashes included, is
+    left as it is. For text devlint did not write (values from project files, process names,
+    HTTP headers); devlint's own newlines and colours are added after it."""
+    if not _SHOWN:
+        names = {9: "\\t", 10: "\\n", 13: "\\r"}
+        for code in [*range(0x20), *range(0x7F, 0xA0)]:
+            _SHOWN[code] = names.get(code, f"\\x{code:02x}")
+        for code in [0x61C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]:
+            _SHOWN[code] = f"\\u{code:04x}"
+    return text.translate(_SHOWN)
+
+
+# -- standard streams that may be closed, full or a closed pipe -----------------
+
+OUTPUT_FAILED = 74  # EX_IOERR of sysexits.h: the output could not be written
+BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `ls | head` (ls killed by SIGPIPE)
+
+
+class OutputError(Exception):
+    """Writing stdout failed; ``error`` is the OSError (ENOSPC, EIO, EPIPE...). Not an
+    OSError itself, so no `except OSError` around file reading can swallow it."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error.strerror or str(error))
+        self.error = error
+
+
+class Output:
+    """sys.stdout or sys.stderr as devlint writes to them (see ``guarded``).
+
+    stream: the interpreter's stream, None when the descriptor was closed at start-up
+    (`2>&-`): then everything written goes nowhere. strict (stdout): an OSError while
+    writing or flushing is raised as OutputError; otherwise (stderr) it is dropped, as
+    there is nowhere left to say it. Other attributes are the stream's own.
+    """
+
+    def __init__(self, stream: Optional[TextIO], strict: bool) -> None:
+        self.stream = stream
+        self.strict = strict
+
+    def write(self, text: str) -> int:
+        if self.stream is not None:
+            try:
+                return self.stream.write(text)
+            except OSError as exc:
+                if self.strict:
+                    raise OutputError(exc) from None
+        return len(text)
+
+    def flush(self) -> None:
+        if self.stream is not None:
+            try:
+                self.stream.flush()
+            except OSError as exc:
+                if self.strict:
+                    raise OutputError(exc) from None
+
+    def isatty(self) -> bool:
+        return isatty(self.stream)
+
+    def fileno(self) -> int:
+        if self.stream is None:
+            raise ValueError("the descriptor was closed when devlint started")
+        return self.stream.fileno()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.stream, name)
+
+
+def output_failed(exc: OutputError) -> int:
+    """The exit code for a stdout that cannot be written, after pointing file descriptor 1
+    at /dev/null, so the interpreter's last flush at exit cannot fail again (the recipe of
+    Python's signal module docs, "Note on SIGPIPE"). A closed pipe (`| head`): quiet, 141,
+    as a shell reports a command killed by SIGPIPE. Anything else (a full disk, EIO): one
+    line on stderr, 74."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):
+        pass  # no descriptor behind it (a test's captured stream): nothing to flush at exit
+    if isinstance(exc.error, BrokenPipeError):
+        return BROKEN_PIPE
+    print(f"devlint: cannot write the output ({exc}); nothing more was written", file=sys.stderr)
+    return OUTPUT_FAILED
 
 
 # -- the pre-check ------------------------------------------------------------
@@ -248,16 +383,21 @@ def _plain_request(argv: Sequence[str], env: Mapping[str, str]) -> Optional[Requ
 
 
 def _listening(ports: frozenset[int]) -> Optional[List[RawSocket]]:
-    """The LISTEN rows on these ports; None when netlink cannot tell."""
+    """The rows on these ports a server's bind must respect (netlink.listening); None when
+    netlink cannot tell, or cannot list sockets bound without listening (Linux < 6.5: the
+    CLI's bind probe must look)."""
     if not ports:
         return []
     from devlint.sockets import netlink
 
+    if not netlink.lists_bound():
+        return None
     try:
         return netlink.listening(ports)
     except netlink.Unavailable:
         return None
 
 
-__all__ = ["RUN_VALUE_OPTIONS", "Request", "Terminated", "UsageError", "colour", "end_quietly_on_sigterm", "guarded",
-           "isatty", "main", "precheck", "run_command", "working_dir"]
+__all__ = ["BROKEN_PIPE", "OUTPUT_FAILED", "RUN_VALUE_OPTIONS", "Output", "OutputError", "Request", "Terminated",
+           "UsageError", "colour", "end_quietly_on_sigterm", "guarded", "isatty", "main", "output_failed",
+           "precheck", "run_command", "visible", "working_dir"]

@@ -39,12 +39,31 @@ def open_listener(address: str, port: int = 0, v6only: bool = True) -> socket.so
     return sock
 
 
+def _ephemeral_start() -> int:
+    """The first port the kernel hands out for port 0 and outgoing connections (Linux:
+    net.ipv4.ip_local_port_range; IANA's 49152 elsewhere)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as handle:
+            return int(handle.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 49152
+
+
+def candidate_port(length: int = 1) -> int:
+    """A random port (and the `length` - 1 after it) below the ephemeral range. devlint counts
+    connections whose local end is on a checked port as holders (they make the bind fail), so
+    a test port must not be one the kernel may give any connection of the machine meanwhile."""
+    import random
+
+    top = max(_ephemeral_start(), 20_000 + 2 * length)
+    return random.SystemRandom().randrange(15_000, top - length)
+
+
 def free_port(addresses: Sequence[str] = ("127.0.0.1", "::1", "0.0.0.0", "::")) -> int:
-    """A port nothing listens on at any of these addresses (each checked by a bind)."""
+    """A port nothing listens on at any of these addresses (each checked by a bind), below
+    the ephemeral range (candidate_port)."""
     for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
+        port = candidate_port()
         try:
             for address in addresses:
                 open_listener(address, port, v6only=True).close()

@@ -29,7 +29,7 @@ from typing import Dict, Iterator, List, Mapping, Optional, Sequence
 
 import pytest
 
-from tests.listeners import open_listener
+from tests.listeners import candidate_port, open_listener
 
 REPO = Path(__file__).resolve().parents[1]
 STACK = REPO / "examples" / "stack"
@@ -237,9 +237,7 @@ def port_is_free(port: int, hosts: Sequence[str] = ("127.0.0.1", "::1")) -> bool
 def free_port(avoid: Sequence[int] = ()) -> int:
     """A port free on 127.0.0.1 AND ::1 (checked by binding both), not in `avoid`."""
     for _ in range(200):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
+        port = candidate_port()  # below the ephemeral range: no connection takes it meanwhile
         if port not in avoid and port_is_free(port):
             return port
     raise RuntimeError("no port free on both 127.0.0.1 and ::1")

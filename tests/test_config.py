@@ -6,11 +6,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import List, Mapping, Optional, Tuple
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from devlint.config import ConfigError, discover, find_line, load
+from devlint import config as config_module
+from devlint.config import ConfigError, ConfigWarning, discover, find_line, load
 
 KINDS: Mapping[str, Mapping[str, str]] = {"flask": {"app": "FLASK_APP"}, "firebase": {"only": "emulators"}}
 
@@ -245,3 +248,197 @@ def test_a_list_of_names_with_another_item_names_that_item(tmp_path: Path) -> No
     with pytest.raises(ConfigError) as info:
         load(write(tmp_path, "disable_plugins = ['flask', 5]\n"), "test", KINDS)
     assert "expected a list of plugin names, got a list containing the number 5" in str(info.value)
+
+
+# -- linear validation (issue 11) -------------------------------------------------------
+
+def test_ten_thousand_services_are_validated(tmp_path: Path) -> None:
+    """Validation looked every key's line up by scanning the whole text: 10,000 services
+    took over five minutes. run_cli's 60 s timeout fails this test instead of hanging."""
+    (tmp_path / ".git").mkdir()
+    count = 10_000
+    write(tmp_path, "".join(f'[services.s{i}]\nport = {10000 + i % 50000}\nhost = "127.0.0.1"\n\n'
+                            for i in range(count)))
+    result = run_cli(tmp_path, "config")
+    assert (result.returncode, result.stderr) == (0, "")
+    import re
+
+    found = {int(i): int(line) for line, i in re.findall(r"devlint\.toml:(\d+) services\.s(\d+)\.port", result.stdout)}
+    assert found == {i: 4 * i + 2 for i in range(count)}  # every service's port, with its line
+
+
+def _find_line_by_scanning(text: str, path: Tuple[str, ...]) -> Optional[int]:
+    """find_line as it was (a scan per look-up): the reference the index must agree with."""
+    wanted = tuple(p for p in path if not p.isdigit())
+    table: Tuple[str, ...] = ()
+    best: Optional[int] = None
+    for number, line in enumerate(text.splitlines(), 1):
+        header = config_module._HEADER.match(line)
+        if header:
+            table = config_module._split_key(header[1])
+            if table == wanted:
+                return number
+            continue
+        assign = config_module._ASSIGN.match(line)
+        if assign:
+            full = table + config_module._split_key(assign[1])
+            if full == wanted:
+                return number
+            if wanted[: len(full)] == full:
+                best = number
+    if best is None:
+        for cut in range(len(wanted) - 1, 0, -1):
+            for number, line in enumerate(text.splitlines(), 1):
+                header = config_module._HEADER.match(line)
+                if header and config_module._split_key(header[1]) == wanted[:cut]:
+                    return number
+    return best
+
+
+LINES = ["[services]", "[services.api]", "[services.web]", "[[services.list]]", '[services."a.b"]', "[tool.devlint]",
+         "[tool.devlint.services.api]", "port = 1", "api.port = 2", 'web = { kind = "x", port = 3 }', "kind = 'y'",
+         '"a.b".port = 4', "ports = [1, 2]", "services.api.host = 'h'", "# [services.api]", "", "devlint.x = 1"]
+KEYS = [("services",), ("services", "api"), ("services", "api", "port"), ("services", "web", "port"),
+        ("services", "a.b", "port"), ("services", "list", "0", "port"), ("services", "api", "ports", "1"),
+        ("tool", "devlint", "services", "api", "port"), ("services", "api", "host"), ("kind",), ("devlint", "x"),
+        ("services", "nothing", "here"), ()]
+
+
+@given(st.lists(st.sampled_from(LINES), max_size=30))
+def test_the_line_index_agrees_with_a_scan(lines: List[str]) -> None:
+    text = "\n".join(lines)
+    for key in KEYS:
+        assert find_line(text, key) == _find_line_by_scanning(text, key), (text, key)
+        assert config_module._LineIndex(text).find(tuple(p for p in key if not p.isdigit())) == \
+            _find_line_by_scanning(text, key)
+
+
+# -- config files another user could have written (issue 11) ------------------------------
+
+SHARED_CONFIG = "[services.planted]\nport = 5999\n"
+
+
+def _below(folder: Path) -> Path:
+    """A project folder (no .git) below folder, with a .flaskenv of its own."""
+    project = folder / "proj"
+    project.mkdir(parents=True)
+    (project / ".flaskenv").write_text("FLASK_APP=app.py\nFLASK_RUN_PORT=5098\n")
+    return project
+
+
+def _not_used(project: Path, config: Path, why: str) -> None:
+    """`check` and `config` in project: the file is not used, and stderr says which and why;
+    --config still uses it."""
+    home = {"HOME": str(project.parent.parent / "home")}
+    shown = run_cli(project, "config", env=home)
+    assert shown.returncode == 0, shown.stderr
+    assert "Traceback" not in shown.stderr
+    said = shown.stdout + shown.stderr  # a warning, wherever the command prints its warnings
+    assert "warning" in said and f"{config}: not used: {why}; to use it, pass --config {config}" in said
+    assert f"config: none (ignored {config}: {why})" in shown.stdout
+    assert "planted" not in shown.stdout and "5098" in shown.stdout
+    check = run_cli(project, "check", env=home)
+    assert f"{config}: not used: {why}" in check.stdout + check.stderr
+    assert "planted" not in check.stdout + check.stderr
+    assert check.returncode == 0, check.stderr
+    given = run_cli(project, "--config", str(config), "config", env=home)
+    assert given.returncode == 0 and "planted" in given.stdout, given.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_a_config_in_a_folder_every_user_can_write_is_not_used(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)  # like /tmp
+    write(shared, SHARED_CONFIG)
+    _not_used(_below(shared), shared / "devlint.toml", f"it is in {shared}, which every user can write to")
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_the_walk_stops_at_a_folder_every_user_can_write(tmp_path: Path) -> None:
+    """Nothing in the shared folder: the walk still does not go above it."""
+    write(tmp_path, SHARED_CONFIG)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    project = _below(shared)
+    warnings: List[ConfigWarning] = []
+    found, reason, looked = discover(project, None, {"HOME": "/nonexistent"}, warnings)
+    assert (found, warnings) == (None, [])
+    assert reason == f"no devlint.toml up to {shared}, which every user can write to (the search stops there)"
+    assert str(shared / "devlint.toml") in looked  # recorded: one appearing later invalidates a cached plan
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="chown needs root")
+@pytest.mark.parametrize("how", ["file", "symlink"])
+def test_a_config_owned_by_another_user_is_not_used(tmp_path: Path, how: str) -> None:
+    import pwd
+
+    nobody = pwd.getpwnam("nobody")
+    team = tmp_path / "team"
+    team.mkdir()
+    config = team / "devlint.toml"
+    if how == "file":
+        write(team, SHARED_CONFIG)
+        os.chown(config, nobody.pw_uid, nobody.pw_gid)
+    else:  # nobody's link to a file of ours: the link's owner chose what it names
+        write(tmp_path, SHARED_CONFIG, "mine.toml")
+        config.symlink_to(tmp_path / "mine.toml")
+        os.chown(config, nobody.pw_uid, nobody.pw_gid, follow_symlinks=False)
+    _not_used(_below(team), config, f"it is owned by nobody (uid {nobody.pw_uid}), not by you or root")
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_a_config_every_user_can_write_is_not_used(tmp_path: Path) -> None:
+    team = tmp_path / "team"
+    team.mkdir()
+    config = write(team, SHARED_CONFIG)
+    config.chmod(0o666)
+    _not_used(_below(team), config, "every user can write to it")
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="chown needs root")
+def test_another_users_pyproject_without_devlint_is_passed_over(tmp_path: Path) -> None:
+    """Not a config at all: the walk goes on to ours above it, without a warning."""
+    import pwd
+
+    (tmp_path / ".git").mkdir()
+    write(tmp_path, "[services.ours]\nport = 5097\n")
+    team = tmp_path / "team"
+    team.mkdir()
+    pyproject = write(team, '[project]\nname = "theirs"\n', "pyproject.toml")
+    os.chown(pyproject, pwd.getpwnam("nobody").pw_uid, -1)
+    warnings: List[ConfigWarning] = []
+    found, _, _ = discover(team, None, {"HOME": "/nonexistent"}, warnings)
+    assert (found, warnings) == (tmp_path / "devlint.toml", [])
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+@pytest.mark.parametrize("name", ["devlint.toml", "pyproject.toml"])
+def test_a_fifo_planted_in_a_shared_folder_neither_hangs_nor_stops_devlint(tmp_path: Path, name: str) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    os.mkfifo(shared / name)
+    project = _below(shared)
+    result = run_cli(project, "check", env={"HOME": str(tmp_path / "home")})
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert (f"{shared / name}: not used" in result.stdout + result.stderr) == (name == "devlint.toml")
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_an_ignored_config_is_said_on_every_run_not_cached_away(tmp_path: Path) -> None:
+    """With the plan cache on: the second run says it again (a plan built without the file is
+    not cached, so the warm path never answers it silently)."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    write(shared, SHARED_CONFIG)
+    project = _below(shared)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEVLINT_")}
+    env.update(HOME=str(tmp_path / "home"), XDG_CACHE_HOME=str(tmp_path / "cache"), NO_COLOR="1")
+    for _ in range(2):
+        result = subprocess.run([sys.executable, "-m", "devlint", "run", "--", "true"], cwd=project, env=env,
+                                capture_output=True, text=True, timeout=60)
+        said = result.stdout + result.stderr
+        assert result.returncode == 0 and f"{shared / 'devlint.toml'}: not used" in said, said

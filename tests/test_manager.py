@@ -88,8 +88,13 @@ def test_config_disable_plugins_also_holds_when_explaining_a_listener(tmp_path: 
     (tmp_path / "devlint.toml").write_text(
         ('disable_plugins = ["flask"]\n' if disabled else "") + f"[services.api]\nports = [{port}]\n",
         encoding="utf-8")
-    # looks like a `flask run` to the Flask plugin's explainer (its argv has flask … run)
-    holder = subprocess.Popen([sys.executable, "-c", LISTENER_SCRIPT, "127.0.0.1", str(port), "1", "flask", "run"],
+    # a `flask run` to the Flask plugin's explainer: a program named flask, run with `run`
+    flask = tmp_path / "bin" / "flask"
+    flask.parent.mkdir()
+    flask.write_text(f"#!{sys.executable}\nimport sys\nsys.argv[1:] = sys.argv[2:]\n{LISTENER_SCRIPT}",
+                     encoding="utf-8")
+    flask.chmod(0o755)
+    holder = subprocess.Popen([str(flask), "run", "127.0.0.1", str(port), "1"], cwd=tmp_path,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"

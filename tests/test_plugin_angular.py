@@ -234,7 +234,8 @@ def test_string_port_in_angular_json_is_an_error_naming_the_line(tmp_path: Path)
 
 
 @pytest.mark.parametrize(("args", "text"), [
-    (("--port", "abc"), "'abc'"), (("--port", "70000"), "outside 0-65535"), (("--port", "4200.5"), "not a number"),
+    (("--port", "abc"), "'abc'"), (("--port", "70000"), "outside 0-65535"),
+    (("--port", "4200.5"), "not a whole number"),
 ])
 def test_bad_port_flags(tmp_path: Path, args: Tuple[str, ...], text: str) -> None:
     service = run(make(tmp_path, {"angular.json": workspace()}), "ng", "serve", *args)
@@ -456,7 +457,9 @@ def test_stale_ng_serve_is_explained() -> None:
     mine = Service("web", kind="angular")
     ep = Endpoint("http", 4200, fix="`--port {port}` in `ng serve`")
     explained = plugin.devlint_explain_listener(listener, mine, ep, "linux")
-    assert explained is not None and explained.stale and "kill 42" in explained.fix and "--port 4201" in explained.fix
+    # pid 42 is no process in the service's folder: recognised as ng serve, but not stale
+    # (tests/test_kill_plugins.py runs the stale case with a real process in the project)
+    assert explained is not None and not explained.stale and "ng serve" in explained.title
     assert plugin.devlint_explain_listener(Listener("::", 4200, 6, cmdline=("python3", "-m", "http.server")),
                                            mine, ep, "linux") is None
 

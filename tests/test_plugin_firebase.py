@@ -379,9 +379,11 @@ def _cmdline(pid: int) -> tuple:  # type: ignore[type-arg]
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/PID/cmdline")
 def test_explain_a_stale_emulator_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    proc = subprocess.Popen(
-        [sys.executable, "-c", FAKE_EMULATOR, "/usr/lib/node_modules/firebase-tools/lib/bin/firebase.js",
-         "emulators:start"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    tool = tmp_path / "node_modules" / "firebase-tools" / "lib" / "bin" / "firebase.js"
+    tool.parent.mkdir(parents=True)
+    tool.write_text(FAKE_EMULATOR, encoding="utf-8")  # a stand-in at firebase-tools' own path
+    proc = subprocess.Popen([sys.executable, str(tool), "emulators:start"], cwd=tmp_path,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         port = int(proc.stdout.readline())
@@ -390,7 +392,7 @@ def test_explain_a_stale_emulator_process(tmp_path: Path, monkeypatch: pytest.Mo
         listener = Listener("127.0.0.1", port, 4, pid=proc.pid, process="python3", cmdline=_cmdline(proc.pid))
         (tmp_path / "hub-demo-x.json").write_text(json.dumps(
             {"version": "15.34.2", "origins": [f"http://127.0.0.1:{port}", f"http://[::1]:{port}"]}))
-        service = Service("firebase", kind="firebase", details={"project": "demo-x"})
+        service = Service("firebase", kind="firebase", path=str(tmp_path), details={"project": "demo-x"})
         endpoint = Endpoint("hub", port)
         explanation = firebase.devlint_explain_listener(listener, service, endpoint, "linux")
         assert explanation is not None and explanation.stale
@@ -400,7 +402,8 @@ def test_explain_a_stale_emulator_process(tmp_path: Path, monkeypatch: pytest.Mo
         assert f"kill {proc.pid}" in explanation.fix
         # Next to another kind of service it is not "from an earlier run" of this one, but still
         # a dev server of the user's own, which --kill may offer to stop.
-        other = firebase.devlint_explain_listener(listener, Service("api", kind="flask"), endpoint, "linux")
+        other = firebase.devlint_explain_listener(listener, Service("api", kind="flask", path=str(tmp_path)),
+                                                  endpoint, "linux")
         assert other is not None and other.stale and "earlier run" not in other.why
         # The same process without firebase in its command line is not ours to explain.
         plain = Listener("127.0.0.1", port, 4, pid=proc.pid, cmdline=(sys.executable, "-c", "x"))

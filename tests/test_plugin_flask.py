@@ -506,8 +506,11 @@ def test_socketio_and_imported_app(tmp_path: Path) -> None:
 def test_unreadable_or_broken_scripts_do_not_crash(tmp_path: Path) -> None:
     project = make(tmp_path, {"bad.py": b"from flask import Flask\n# caf\xe9\n", "syntax.py": "app.run(port=\n",
                               "nul.py": b"app.run(port=1)\x00\n", "deep.py": "x = " + "(" * 5000 + ")" * 5000})
-    for name in ("bad.py", "syntax.py", "nul.py", "deep.py", "absent.py"):
+    for name in ("syntax.py", "nul.py", "deep.py", "absent.py"):
         assert service_for_command(Command(("python", name)), project) is None
+    unreadable = service_for_command(Command(("python", "bad.py")), project)  # said, not taken as absent
+    assert unreadable is not None and unreadable.endpoints == ()
+    assert [(f.code, f.evidence) for f in unreadable.diagnostics] == [("DL400", {"file": "bad.py:2"})]
 
 
 def test_flask_app_file_not_utf8_is_a_finding(tmp_path: Path) -> None:

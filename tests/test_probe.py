@@ -206,3 +206,24 @@ def test_findings_name_a_known_culprit() -> None:
                                 "::1 → pid 512 (ControlCenter), Server: AirTunes/595.13.1")
     assert found[0].hint.startswith("macOS AirPlay Receiver (ControlCenter): ")
     assert "no Access-Control-Allow-Origin header" in found[1].message
+
+
+@pytest.mark.parametrize("host, reason", [
+    ("192.0.2.1", "not a loopback address"),   # TEST-NET-1: a literal address off this machine
+    ("api.example.com", "a name devlint does not resolve"),
+])
+def test_a_host_off_loopback_is_not_probed_and_says_so(project: Path, host: str, reason: str) -> None:
+    """probe contacts loopback only: a service on another host is reported as not probed
+    (DL104), never as answering or silent."""
+    port = stacks.free_port()
+    (project / "app.py").write_text(APP)
+    (project / ".flaskenv").write_text(f"FLASK_APP=app\nFLASK_RUN_PORT={port}\nFLASK_RUN_HOST={host}\n")
+
+    result = devlint(project, "--format", "json", "probe")
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    (answers,) = data["probe"].values()
+    assert answers == []
+    (finding,) = data["findings"]
+    assert finding["code"] == "DL104" and "not probed" in finding["message"] and reason in finding["message"]
+    assert finding["evidence"]["host"] == host

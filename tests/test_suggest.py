@@ -16,17 +16,15 @@ from devlint.checks import findings_for, in_the_way
 from devlint.model import Endpoint, Service, Source, Upstream
 from devlint.sockets import scan
 from devlint.suggest import port_is_free, suggest_port
-from tests.listeners import open_listener
+from tests.listeners import candidate_port, open_listener
 from tests.runner import devlint_env
 
 
 def free_run(length: int) -> int:
     """A port P such that P .. P+length-1 are all free on both loopbacks."""
     for _ in range(200):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            start = int(probe.getsockname()[1])
-        if start + length < 65000 and all(port_is_free(p) for p in range(start, start + length)):
+        start = candidate_port(length)
+        if all(port_is_free(p) for p in range(start, start + length)):
             return start
     raise RuntimeError("no run of free ports")
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, Iterator, Optional
+from typing import Callable, Dict, Iterator, Optional
 
 import pytest
 
@@ -316,3 +316,266 @@ def test_a_python_dotenv_upgrade_invalidates_the_plan(tmp_path: Path, home: Path
     after = _devlint(project, env, "check")
     assert "DL406" in after.stdout + after.stderr
     assert "python-dotenv 1.2.1 reads the first name as '\\ufeffFLASK_RUN_PORT'" in after.stdout + after.stderr
+
+
+# -- never trust a plan another user could have written (issue 11) ----------------------
+
+STARTED = ("run", "--", "echo", "started")  # the request whose plan is cached, then checked
+
+
+def _plan_file(env: Dict[str, str]) -> Path:
+    plans = [p for p in Path(cache.folder(env)).iterdir() if p.name.startswith("plan-")]
+    assert len(plans) == 1, plans
+    return plans[0]
+
+
+def _forge(plan: Path, port: int) -> None:
+    """Rewrite a saved plan as an attacker would: valid checksum, every stamp still right,
+    but "clear" for another port than the project's."""
+    data = cache._unpack(plan.read_bytes())
+    data["clear_ports"] = (port,)
+    plan.write_bytes(cache._pack(data))
+
+
+@pytest.fixture
+def forged(tmp_path: Path, home: Path) -> Iterator[tuple[Path, Dict[str, str], Path, int]]:
+    """A project whose port is held by a listener, and a cached plan forged to say another,
+    free port is the one to check: used, it makes `run` exec onto the held port."""
+    held = free_port()
+    project = _write_project(tmp_path / "p", held)
+    env = _env(home)
+    assert _devlint(project, env, *STARTED).stdout == "started\n"
+    plan = _plan_file(env)
+    _forge(plan, free_port())
+    with open_listener("127.0.0.1", held):
+        yield project, env, plan, held
+
+
+def _refused(project: Path, env: Dict[str, str], held: int) -> bool:
+    """`run` refused to start the command because `held` is taken (the forged plan was not used)."""
+    result = _devlint(project, env, *STARTED)
+    assert "Traceback" not in result.stderr, result.stderr
+    if result.returncode == 0 and result.stdout == "started\n":
+        return False
+    assert result.returncode == 1 and f"port {held}" in result.stderr and "DL101" in result.stderr, result.stderr
+    return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the warm path uses netlink (Linux)")
+def test_a_forged_plan_of_our_own_is_used(forged: tuple[Path, Dict[str, str], Path, int]) -> None:
+    """The control for the tests below: the forgery works when the file is ours and 0600
+    (which only we, or root, can write): this is what a foreign file must not achieve."""
+    project, env, _, held = forged
+    assert not _refused(project, env, held)
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+@pytest.mark.parametrize("mode", [0o666, 0o646, 0o620], ids=oct)
+def test_a_plan_file_others_can_write_is_not_used(forged: tuple[Path, Dict[str, str], Path, int], mode: int) -> None:
+    project, env, plan, held = forged
+    plan.chmod(mode)
+    assert _refused(project, env, held)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="chown needs root")
+def test_a_plan_file_owned_by_another_user_is_not_used(forged: tuple[Path, Dict[str, str], Path, int]) -> None:
+    import pwd
+
+    project, env, plan, held = forged
+    nobody = pwd.getpwnam("nobody")
+    os.chown(plan, nobody.pw_uid, nobody.pw_gid)  # still mode 0600: only its owner could write it
+    assert _refused(project, env, held)
+
+
+def test_a_symlinked_plan_file_is_not_used(forged: tuple[Path, Dict[str, str], Path, int], tmp_path: Path) -> None:
+    """A link in the cache folder to a valid plan of ours elsewhere (a link is not followed)."""
+    project, env, plan, held = forged
+    elsewhere = tmp_path / "elsewhere"
+    plan.rename(elsewhere)
+    plan.symlink_to(elsewhere)
+    assert _refused(project, env, held)
+
+
+def test_a_fifo_in_place_of_the_plan_file_does_not_hang(forged: tuple[Path, Dict[str, str], Path, int]) -> None:
+    project, env, plan, held = forged
+    plan.unlink()
+    os.mkfifo(plan, 0o600)
+    assert _refused(project, env, held)  # _devlint's timeout ends a hang as a failure
+
+
+def test_a_plan_is_written_through_a_private_temporary_file(saved: tuple[Request, Dict[str, str], Path]) -> None:
+    """The plan is 0600, nothing else is left in the folder, and a link planted where the
+    temporary file goes is neither followed nor written through."""
+    request, env, _ = saved
+    plan = _plan_file(env)
+    assert (plan.stat().st_mode & 0o777, sorted(os.listdir(cache.folder(env)))) == (0o600, [plan.name])
+    victim = Path(cache.folder(env)).parent / "victim"
+    victim.write_text("untouched")
+    (Path(cache.folder(env)) / f"{plan.name}.{os.getpid()}.tmp").symlink_to(victim)
+    plan.unlink()
+    cache.save(request, env, build(request, env))
+    assert victim.read_text() == "untouched"
+    assert cache.load(request, env) is not None
+    assert sorted(os.listdir(cache.folder(env))) == [plan.name]
+
+
+# -- sound stamps (issue 11) --------------------------------------------------------------
+
+def _same_size_edit(path: Path, old: int, new: int) -> None:
+    """Write the file with another port of the same number of digits, then put its atime
+    and mtime back: what `touch -r`, some editors and sync tools do."""
+    st = path.stat()
+    text = path.read_text()
+    assert len(str(old)) == len(str(new)) and str(old) in text
+    path.write_text(text.replace(str(old), str(new)))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _free_port_like(port: int) -> int:
+    """A free port with as many digits as port (a same-size edit)."""
+    for _ in range(50):
+        other = free_port()
+        if len(str(other)) == len(str(port)) and other != port:
+            return other
+    pytest.skip("no free port of the same width")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the warm path uses netlink (Linux)")
+def test_a_same_size_edit_with_its_mtime_restored_is_seen(tmp_path: Path, home: Path) -> None:
+    first = free_port()
+    project = _write_project(tmp_path / "p", first)
+    env = _env(home)
+    assert _devlint(project, env, *STARTED).stdout == "started\n"
+    assert _plan_file(env)  # cached for `first`
+    held = _free_port_like(first)
+    _same_size_edit(project / "backend" / ".flaskenv", first, held)
+    with open_listener("127.0.0.1", held):
+        assert _refused(project, env, held)
+
+
+def test_stamps_record_ctime_device_and_content(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"FLASK_RUN_PORT=5000\n")
+    st = path.stat()
+    recorded = cache.stamp(str(path))
+    assert recorded is not None
+    assert recorded[:5] == (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, st.st_dev)
+    assert recorded[5] is not None
+    folder = cache.stamp(str(tmp_path))
+    assert folder is not None and folder[5] is None  # a folder: its listing moves its mtime
+    assert cache.stamp(str(tmp_path / "absent")) is None
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    assert cache.stamp(str(fifo)) is not None  # stat only: opening it could block
+
+
+def test_a_listed_folder_that_gains_an_entry_invalidates(saved: tuple[Request, Dict[str, str], Path],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Folders keep their stat stamp (plugins' Project.listdir records it)."""
+    request, env, project = saved
+    data = cache.read(request, env)
+    assert data is not None
+    backend = str(project / "backend")
+    data["stamps"][backend] = cache.stamp(backend)
+    _plan_file(env).write_bytes(cache._pack(data))
+    assert cache.load(request, env) is not None
+    (project / "backend" / "new-entry").write_text("")
+    assert cache.load(request, env) is None
+
+
+@pytest.fixture
+def coarse(tmp_path: Path) -> Iterator[Path]:
+    """A real filesystem with 1-second timestamps: ext2 with 128-byte inodes (no room for
+    nanoseconds), in an image file loop-mounted here; unmounted and removed afterwards.
+    Skipped where that cannot be done (not root, no mkfs.ext2, mounts not allowed)."""
+    mkfs = shutil.which("mkfs.ext2") or next((p for p in ("/usr/sbin/mkfs.ext2", "/sbin/mkfs.ext2")
+                                               if os.access(p, os.X_OK)), None)
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or mkfs is None or not sys.platform.startswith("linux"):
+        pytest.skip("needs root, Linux and mkfs.ext2 for a coarse-timestamp filesystem")
+    image, mountpoint = tmp_path / "coarse.img", tmp_path / "coarse"
+    mountpoint.mkdir()
+    with open(image, "wb") as handle:
+        handle.truncate(8 << 20)
+    made = subprocess.run([mkfs, "-q", "-F", "-I", "128", str(image)], capture_output=True, text=True)
+    mounted = made.returncode == 0 and subprocess.run(
+        ["mount", "-o", "loop", str(image), str(mountpoint)], capture_output=True, text=True).returncode == 0
+    if not mounted:
+        pytest.skip(f"cannot make or mount an ext2 image here: {made.stderr.strip()}")
+    try:
+        probe = mountpoint / "probe"
+        probe.write_text("x")
+        if probe.stat().st_ctime_ns % 1_000_000_000:
+            pytest.skip("the ext2 image has finer than 1-second timestamps here")
+        probe.unlink()
+        yield mountpoint
+    finally:
+        subprocess.run(["umount", str(mountpoint)], check=True)
+
+
+def _within_one_second(action: Callable[[], None], path: Path) -> os.stat_result:
+    """Run action (which writes path) until its ctime stays in the second it started in
+    (retried: a try that crosses a second boundary proves nothing); the stat before it."""
+    for _ in range(20):
+        before = path.stat()
+        action()
+        if path.stat().st_ctime_ns == before.st_ctime_ns:
+            return before
+    pytest.skip("could not make two writes within one second")
+
+
+def test_two_same_size_edits_within_one_second_get_different_stamps(coarse: Path) -> None:
+    """On the coarse filesystem a second same-size write in the same second keeps size,
+    mtime, inode, ctime and device: only the content tells the two apart."""
+    path = coarse / ".flaskenv"
+    path.write_text("FLASK_RUN_PORT=5000\n")
+    recorded: list[Optional[cache.Stamp]] = []
+
+    def edit() -> None:
+        recorded.append(cache.stamp(str(path)))
+        with open(path, "r+") as handle:  # in place: same inode
+            handle.write("FLASK_RUN_PORT=5001\n")
+
+    before = _within_one_second(edit, path)
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino, after.st_ctime_ns, after.st_dev) == (
+        before.st_size, before.st_mtime_ns, before.st_ino, before.st_ctime_ns, before.st_dev)
+    assert cache.stamp(str(path)) != recorded[-1]
+    path.write_text("FLASK_RUN_PORT=5000\n")
+
+
+def test_a_plan_is_not_saved_within_a_coarse_timestamp_tick(coarse: Path, home: Path) -> None:
+    """The stat-only stamps (code, sys.path folders) are guarded by a racy window that
+    follows the filesystem's tick: on 1-second timestamps, a plan whose input changed in
+    the last two seconds is not saved. (mtime is put a minute back, as _age does; ctime,
+    which utime cannot set, is what shows the change is recent.)"""
+    project = _write_project(coarse / "p", free_port())
+    env = _env(home)
+    request = Request(cwd=project)
+    plan = build(request, env)
+    if time.time_ns() - max(st[3] for st in plan.inputs.values() if st) >= 2_000_000_000:
+        pytest.skip("the machine took two seconds between writing and planning")
+    cache.save(request, env, plan)
+    assert cache.load(request, env) is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the warm path uses netlink (Linux)")
+def test_run_sees_a_second_same_size_edit_within_one_second(coarse: Path, home: Path) -> None:
+    """The issue's example, on a real 1-second filesystem: edit, `run` (which may cache
+    the plan), a second same-size edit to a held port in the same second: `run` refuses."""
+    first = free_port()
+    project = _write_project(coarse / "p", first)
+    env = _env(home)
+    flaskenv = project / "backend" / ".flaskenv"
+    held = _free_port_like(first)
+
+    def edit_run_edit() -> None:
+        flaskenv.write_text(f"FLASK_RUN_PORT={first}\n")
+        assert _devlint(project, env, *STARTED).stdout == "started\n"
+        with open(flaskenv, "r+") as handle:  # same size, same inode
+            handle.write(f"FLASK_RUN_PORT={held}\n")
+
+    _within_one_second(edit_run_edit, flaskenv)
+    with open_listener("127.0.0.1", held):
+        assert _refused(project, env, held)

@@ -70,6 +70,7 @@ def tokenize(text: str) -> List[Token]:
         start, start_line = i, line
         if char in "'\"":
             value, i = _string(text, i, char)
+            line += text.count("\n", start, i)  # line continuations (`'a\<newline>b'`)
             toks.append(Token("str", value, start_line, start, i))
             continue
         if char == "`":
@@ -131,8 +132,10 @@ def _escape(text: str, i: int) -> Tuple[str, int]:
     nxt = text[i + 1]
     if nxt in _ESC:
         return _ESC[nxt], i + 2
-    if nxt == "\n":
+    if nxt in "\n\u2028\u2029":  # a line continuation (ECMAScript §12.9.4: LineContinuation)
         return "", i + 2
+    if nxt == "\r":
+        return "", i + (3 if text.startswith("\n", i + 2) else 2)
     if nxt == "x" and re.fullmatch(r"[0-9a-fA-F]{2}", text[i + 2:i + 4]):
         return chr(int(text[i + 2:i + 4], 16)), i + 4
     if nxt == "u":

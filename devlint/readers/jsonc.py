@@ -3,6 +3,10 @@
 firebase-tools, Angular and TypeScript all accept ``//`` and ``/* */`` comments and trailing
 commas in their JSON files, so devlint must too. Every message about such a file should
 name the line to change, so the parser records where each value starts.
+
+Numbers are JSON's (and JavaScript's) one number type: ``4304.0`` and ``4.304e3`` are the
+number 4304, so a whole number comes back as an ``int`` whatever its spelling; only a
+number with a fraction (``4304.5``) is a ``float``.
 """
 
 from __future__ import annotations
@@ -191,6 +195,13 @@ class _Parser:
             self.pos += 1
         token = self.text[start : self.pos]
         try:
-            return int(token) if token.lstrip("-").isdigit() else float(token)
+            return int(token) if token.lstrip("-").isdigit() else whole(float(token))
         except ValueError:
             return self.fail(f"bad number {token!r}", start)  # type: ignore[no-any-return]
+
+
+def whole(number: float) -> Union[int, float]:
+    """A JSON/JavaScript number as Python keeps it: an ``int`` when it is a whole number
+    (``4304.0``, ``1e3``: the same number as ``4304``, ``1000`` to JSON, JavaScript and the
+    frameworks' schema checks), else the float (a fraction, infinity, NaN)."""
+    return int(number) if number.is_integer() else number

@@ -34,7 +34,11 @@ def _wanted(ports: Optional[Collection[int]]) -> Optional[frozenset[int]]:
 
 def scan(ports: Optional[Collection[int]], platform: Optional[str] = None,
          rows: Optional[List[RawSocket]] = None) -> Snapshot:
-    """Every TCP socket in LISTEN state on `ports` (None: on any port), IPv4 and IPv6.
+    """Every TCP socket in LISTEN state on `ports` (None: on any port), IPv4 and IPv6;
+    on chosen ports (Linux) also the sockets that are not listening but still make a
+    server's bind fail (Snapshot.others: bound only, connections; not TIME_WAIT).
+    ``sees_bound`` is True only where bound-only sockets can be listed (netlink on Linux
+    >= 6.5): /proc/net/tcp and psutil never show them.
 
     `platform` (default ``sys.platform``) picks the strategy and is recorded in the
     snapshot, so checks judge with that platform's bind rules. Never raises for a socket
@@ -48,17 +52,25 @@ def scan(ports: Optional[Collection[int]], platform: Optional[str] = None,
     wanted = _wanted(ports)
     if wanted is not None and not wanted:
         return Snapshot((), platform, backend="none")
+    sees_bound = False
+    loopbacks: Tuple[str, ...] = ("127.0.0.1", "::1")
     if platform.startswith("linux"):
-        from devlint.sockets import linux
+        from devlint.sockets import linux, netlink
 
         listeners, backend = linux.scan(wanted, rows)
+        sees_bound = backend == "netlink" and netlink.lists_bound()
+        if sys.platform.startswith("linux"):
+            loopbacks = linux.loopbacks()
     else:
         from devlint.sockets import portable
 
         listeners, backend = portable.scan(wanted, platform)
     ordered = tuple(sorted(listeners, key=_order))
     partial = any(lst.pid is None for lst in ordered)
-    return Snapshot(ordered, platform, backend=backend, partial=partial)
+    listening = tuple(lst for lst in ordered if lst.state == "listen")
+    others = tuple(lst for lst in ordered if lst.state != "listen")
+    return Snapshot(listening, platform, backend=backend, partial=partial, others=others, sees_bound=sees_bound,
+                    loopbacks=loopbacks)
 
 
 def _order(listener: Listener) -> Tuple[int, int, str, int]:

@@ -18,6 +18,7 @@ import struct
 
 from devlint.sockets.netlink import (
     ALL_STATES,
+    BIND_STATES,
     INET_DIAG_SKV6ONLY,
     NETLINK_SOCK_DIAG,
     TCP_ESTABLISHED,
@@ -40,10 +41,10 @@ if TYPE_CHECKING:
     from devlint.model import Listener
 
 __all__ = [
-    "ALL_STATES", "INET_DIAG_SKV6ONLY", "NETLINK_SOCK_DIAG", "TCP_ESTABLISHED", "TCP_LISTEN", "TCP_TIME_WAIT",
-    "RawSocket", "Unavailable", "_bc_any_sport", "_bc_sport_dport", "_parse_messages", "_port_filters",
-    "_request", "find_owners", "listening_rows", "netlink_dump", "owner_of_connection", "parse_proc_net_tcp",
-    "procfs_dump", "scan", "with_owners",
+    "ALL_STATES", "BIND_STATES", "INET_DIAG_SKV6ONLY", "NETLINK_SOCK_DIAG", "TCP_ESTABLISHED", "TCP_LISTEN",
+    "TCP_TIME_WAIT", "RawSocket", "Unavailable", "_bc_any_sport", "_bc_sport_dport", "_parse_messages",
+    "_port_filters", "_request", "find_owners", "listening_rows", "loopbacks", "netlink_dump", "owner_of_connection",
+    "parse_proc_net_tcp", "procfs_dump", "scan", "with_owners",
 ]
 
 
@@ -188,6 +189,17 @@ def user_name(uid: Optional[int]) -> Optional[str]:
     return _USERS[uid]
 
 
+def _state(row: RawSocket) -> Tuple[str, Optional[str], Optional[int]]:
+    """(Listener.state, remote, remote port) of a kernel row: "listen"; "bound" for a socket
+    with no far end (sock_diag reports bound-only sockets as TCP_CLOSE, port 0 remote);
+    else "connected", in whatever TCP state, with its far end."""
+    if row.state == TCP_LISTEN:
+        return "listen", None, None
+    if row.remote_port == 0:
+        return "bound", None, None
+    return "connected", row.remote, row.remote_port
+
+
 def with_owners(rows: List[RawSocket], root: str = "/proc") -> List[Listener]:
     """Listeners for kernel rows, each with its owner where /proc shows one."""
     from devlint.model import Listener
@@ -204,34 +216,72 @@ def with_owners(rows: List[RawSocket], root: str = "/proc") -> List[Listener]:
                 info[pid] = process_info(pid, root)
             name, cmdline = info[pid]
         v6only = row.v6only if row.family == 6 else None
+        state, remote, remote_port = _state(row)
         out.append(Listener(row.address, row.port, row.family, v6only=v6only, pid=pid, process=name,
                             cmdline=cmdline, uid=row.uid, user=user_name(row.uid),
-                            inode=row.inode or None))
+                            inode=row.inode or None, state=state, remote=remote, remote_port=remote_port))
     return out
+
+
+def loopbacks(root: str = "/proc") -> Tuple[str, ...]:
+    """The loopback addresses a client of localhost can reach here: 127.0.0.1, and ::1 only
+    when /proc/net/if_inet6 lists it (absent with IPv6 off on lo, as in many containers, or
+    with IPv6 off altogether; then connecting to ::1 fails at once and clients use 127.0.0.1).
+    Both when the file cannot be read for another reason (assume the usual)."""
+    try:
+        with open(f"{root}/net/if_inet6", encoding="ascii", errors="replace") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        return ("127.0.0.1",)
+    except OSError:
+        return ("127.0.0.1", "::1")
+    has_v6 = any(line.split()[:1] == ["0" * 31 + "1"] for line in text.splitlines())
+    return ("127.0.0.1", "::1") if has_v6 else ("127.0.0.1",)
 
 
 # -- entry points --------------------------------------------------------------------
 
+def _states(ports: Optional[FrozenSet[int]]) -> int:
+    """On chosen ports every socket a bind must respect (netlink.BIND_STATES); on every
+    port (`who` with no port) only LISTEN ones."""
+    return BIND_STATES if ports is not None else 1 << TCP_LISTEN
+
+
+def _keep(row: RawSocket, ports: Optional[FrozenSet[int]]) -> bool:
+    """A filter is a speed-up, not a guarantee: Python's word on ports and state."""
+    if ports is None:
+        return row.state == TCP_LISTEN
+    return row.port in ports and row.state != TCP_TIME_WAIT
+
+
 def _listening(ports: Optional[FrozenSet[int]]) -> List[RawSocket]:
     """netlink.listening, through this module's `netlink_dump` (which tests replace)."""
-    rows = netlink_dump(1 << TCP_LISTEN, _port_filters(ports))
-    # a filter is a speed-up, not a guarantee: keep Python's word on ports and state
-    return [r for r in rows if r.state == TCP_LISTEN and (ports is None or r.port in ports)]
+    rows = netlink_dump(_states(ports), _port_filters(ports))
+    return [r for r in rows if _keep(r, ports)]
+
+
+def _procfs(ports: Optional[FrozenSet[int]]) -> List[RawSocket]:
+    """The /proc/net/tcp rows _listening would give, less the bound-only sockets, which
+    /proc/net/tcp never lists (they are only in the kernel's bind table)."""
+    states = frozenset(range(1, 12)) - {TCP_TIME_WAIT} if ports is not None else frozenset({TCP_LISTEN})
+    return procfs_dump(states, ports)
 
 
 def listening_rows(ports: Optional[FrozenSet[int]]) -> Tuple[List[RawSocket], str]:
-    """LISTEN rows on `ports` from the first backend that works, and its name."""
+    """The rows on `ports` from the first backend that works (LISTEN, and on chosen ports
+    the other sockets a bind must respect), and its name."""
     try:
         return _listening(ports), "netlink"
     except Unavailable:
         pass
-    return procfs_dump(frozenset({TCP_LISTEN}), ports), "procfs"
+    return _procfs(ports), "procfs"
 
 
 def scan(ports: Optional[FrozenSet[int]], rows: Optional[List[RawSocket]] = None) -> Tuple[List[Listener], str]:
-    """Listeners on `ports` with their owners, and the backend's name. rows: what netlink
-    already returned for exactly these ports in this process (the warm pre-check's query,
-    handed on by the CLI): only the owners are looked up."""
+    """Sockets on `ports` with their owners (Listener.state tells LISTEN from the others),
+    and the backend's name. rows: what netlink already returned for exactly these ports in
+    this process (the warm pre-check's query, handed on by the CLI): only the owners are
+    looked up."""
     backend = "netlink"
     if rows is None:
         try:
@@ -240,6 +290,7 @@ def scan(ports: Optional[FrozenSet[int]], rows: Optional[List[RawSocket]] = None
             from devlint.sockets import portable
 
             return portable.scan(ports, "linux")
+    rows = [row for row in rows if _keep(row, ports)]
     listeners = with_owners(rows)
     if any(lst.pid is None for lst in listeners):
         listeners = _still_listening(listeners, ports)
@@ -254,7 +305,7 @@ def _still_listening(listeners: List[Listener], ports: Optional[FrozenSet[int]])
         try:
             rows = _listening(ports)
         except Unavailable:
-            rows = procfs_dump(frozenset({TCP_LISTEN}), ports)
+            rows = _procfs(ports)
     except Unavailable:
         return listeners
     alive = {row.inode for row in rows}
@@ -290,7 +341,8 @@ def owner_of_connection(local: Tuple[str, int], remote: Tuple[str, int]) -> Opti
         listening, _ = listening_rows(frozenset({server_port}))
     except Unavailable:
         return None
-    ranked = sorted(((accept_rank(r.address, r.family, r.v6only, server), r) for r in listening),
+    ranked = sorted(((accept_rank(r.address, r.family, r.v6only, server), r) for r in listening
+                     if r.state == TCP_LISTEN),
                     key=lambda pair: -pair[0])
     if not ranked or ranked[0][0] == 0:
         return None

@@ -38,8 +38,14 @@ INET_DIAG_BC_S_EQ = 11
 INET_DIAG_BC_D_EQ = 12
 TCP_ESTABLISHED = 1
 TCP_TIME_WAIT = 6
+TCP_CLOSE = 7
 TCP_LISTEN = 10
+TCP_BOUND_INACTIVE = 13  # a request-only pseudo-state (Linux >= 6.5): rows come back as TCP_CLOSE
 ALL_STATES = 0xFFF
+# What a server's bind must respect: LISTEN, connections in every state but TIME_WAIT (a
+# server setting SO_REUSEADDR, as Werkzeug and Node do, binds over TIME_WAIT), and sockets
+# bound without listening. Older kernels ignore the bound-inactive bit (no socket has it).
+BIND_STATES = (ALL_STATES & ~(1 << TCP_TIME_WAIT)) | (1 << TCP_BOUND_INACTIVE)
 
 _NLMSGHDR = struct.Struct("=IHHII")
 _REQ_V2 = struct.Struct("=BBBBI48s")  # family, protocol, ext, pad, states, sockid
@@ -207,8 +213,24 @@ def netlink_dump(states: int, filters: List[Optional[bytes]],
     return out
 
 
+def lists_bound(release: Optional[str] = None) -> bool:
+    """Whether this kernel's sock_diag dumps sockets bound without listening (the
+    TCP_BOUND_INACTIVE request bit, Linux 6.5, commit 91051f003948): from ``uname -r``."""
+    text = release if release is not None else os.uname().release
+    try:
+        major, minor = (int("".join(c for c in part if c.isdigit()) or 0) for part in text.split(".")[:2])
+    except ValueError:
+        return False
+    return (major, minor) >= (6, 5)
+
+
 def listening(ports: Optional[FrozenSet[int]]) -> List[RawSocket]:
-    """LISTEN sockets on `ports` (None: all); Unavailable when netlink cannot be used."""
-    rows = netlink_dump(1 << TCP_LISTEN, _port_filters(ports))
+    """The sockets on `ports` (None: all) that a server's bind must respect: LISTEN ones,
+    connections that are not in TIME_WAIT, and (Linux >= 6.5) sockets bound without
+    listening. A warm `devlint run` execs only when this is empty. Unavailable when netlink
+    cannot be used."""
+    if ports is None:  # every port: LISTEN only (all connections of the machine mean nothing)
+        return [r for r in netlink_dump(1 << TCP_LISTEN, [None]) if r.state == TCP_LISTEN]
+    rows = netlink_dump(BIND_STATES, _port_filters(ports))
     # a filter is a speed-up, not a guarantee: keep Python's word on ports and state
-    return [r for r in rows if r.state == TCP_LISTEN and (ports is None or r.port in ports)]
+    return [r for r in rows if r.state != TCP_TIME_WAIT and r.port in ports]

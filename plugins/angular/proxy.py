@@ -97,6 +97,9 @@ def parse_proxy_js(text: str, shown: str, service: str, read: ProxyRead,
     return read
 
 
+_SHOWN_CONTEXTS = 8  # paths of one array entry named in messages
+
+
 class _Routes:
     """One proxy config's value (JSON or the JavaScript reader's) → routes, upstreams, findings."""
 
@@ -156,22 +159,26 @@ class _Routes:
             return
         contexts = self.contexts(index, entry.get("context"))
         if contexts is not None:
-            self.entry(entry, path, ", ".join(contexts))
+            self.entry(entry, path, contexts)
 
-    def contexts(self, index: int, context: Any) -> Optional[List[str]]:
-        """The paths an array entry proxies, or None when the dev server ignores the entry."""
+    def contexts(self, index: int, context: Any) -> Optional[str]:
+        """The paths an array entry proxies, as messages show them (the first _SHOWN_CONTEXTS
+        and how many more: one list may be shared by thousands of entries through a const, so
+        the text must not grow with it), or None when the dev server ignores the entry."""
         if isinstance(context, Opaque):
             self.report((index, "context"), f"proxy entry {index}: its context is computed ({context})")
-            return [context.text]
+            return context.text
         if isinstance(context, str):
             if self.builder and self.builder.startswith("@angular/build:"):
                 self.report((index, "context"), f"proxy entry {index}: context is a string; {self.builder} uses "
                             "array entries only when context is a list, so this one is ignored",
                             "DL607", f"Write \"context\": [{context!r}].".replace("'", '"'))
                 return None
-            return [context]
+            return context
         if isinstance(context, list) and context:
-            return [c.text if isinstance(c, Opaque) else str(c) for c in context]
+            shown = [c.text if isinstance(c, Opaque) else str(c) for c in context[:_SHOWN_CONTEXTS]]
+            more = len(context) - len(shown)
+            return ", ".join(shown) + (f" and {more} more" if more else "")
         self.report((index,), f"proxy entry {index} has no context (the paths it proxies); it is ignored", "DL607")
         return None
 
@@ -220,12 +227,16 @@ class _Routes:
             problem("the target object has no host")
             return
         scheme = str(protocol).rstrip(":").lower() or "http"
-        if isinstance(port, int) and not isinstance(port, bool):
-            number, inferred = port, False
-        elif isinstance(port, str) and port.strip().isdigit():
+        if port in (None, 0, "", False):  # http-proxy: `target.port || (https ? 443 : 80)`
+            number, inferred = _SCHEME_PORTS.get(scheme, 80), True
+        elif isinstance(port, int) and not isinstance(port, bool) and 0 < port <= 65535:
+            number, inferred = port, False  # 4304.0 is read as 4304, as JavaScript does
+        elif isinstance(port, str) and port.strip().isdigit() and 0 < int(port) <= 65535:
             number, inferred = int(port), False
         else:
-            number, inferred = _SCHEME_PORTS.get(scheme, 80), True
+            problem(f"the target's port {describe(port)} is not a port from 1 to 65535; every proxied request "
+                    "fails (Node: ERR_SOCKET_BAD_PORT)", hint="Write the port as a whole number, e.g. 5000.")
+            return
         shown_host = host if host.startswith("[") else bracketed(host)
         self.upstream(f"{scheme}://{shown_host}:{number}", host, number, source, context, scheme, inferred)
 

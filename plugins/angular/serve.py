@@ -16,18 +16,23 @@ folder); the URL ng serve prints opens a wildcard host as ``localhost``.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from devlint.addresses import bracketed, is_wildcard, plain
 from devlint.model import Command, Endpoint, Finding, Service, Source, Sourced, Upstream, describe, escape_braces
 from devlint.project import FileProblem, Project
+from devlint.readers.jsonc import whole
 
 from .cli import NG_DEFAULT, NgArgs, split_configurations
 from .proxy import read_proxy
 from .rules import KIND, RULES
 from .target import DEFAULT_HOST, DEFAULT_PORT, choose_configurations, choose_project, serve_settings
 from .workspace import Workspace, find_workspace, parse_workspace
+
+# A decimal number as the CLI's option parser (yargs, `type: number`) reads `--port TEXT`.
+_JS_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 @dataclass
@@ -213,13 +218,19 @@ def _port_value(setting: Sourced[Any], service: str, findings: List[Finding]) ->
     value = setting.value
     if isinstance(value, str):
         text = value.strip()
-        if not text.isdigit():
+        if not _JS_DECIMAL.fullmatch(text):
             findings.append(RULES(
                 "DL602", f"{service}: port {value!r} ({setting.source}) is not a number; ng serve stops with "
                 "\"Schema validation failed ... must be number\"", service=service,
                 hint="Give a number such as 4200.", evidence={"value": value, "source": str(setting.source)}))
             return None
-        value = int(text)
+        value = whole(float(text))  # the CLI reads `--port 4304.0` and `--port 4.3e3` as numbers
+    if isinstance(value, float):
+        findings.append(RULES(
+            "DL602", f"{service}: port {value} ({setting.source}) is not a whole number; ng serve stops "
+            "(ERR_SOCKET_BAD_PORT)", service=service, hint="Give a port from 1 to 65535.",
+            evidence={"value": value, "source": str(setting.source)}))
+        return None
     if not isinstance(value, int) or isinstance(value, bool):
         return None
     if not 0 <= value <= 65535:

@@ -182,8 +182,13 @@ def _take(ws: Workspace, path: Tuple[str, ...], value: Any, key: str, result: Di
     source = ws.source(*path)
     fix = f"{escape_braces(ws.shown)}: {escape_braces('.'.join(path))} = {{port}}"
     if key == "port":
-        if isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(value, int) and not isinstance(value, bool):  # 4304.0 is read as 4304 (jsonc.whole)
             result[key] = Sourced(value, source, fix)
+            return
+        if isinstance(value, float):  # a number to the schema, but no port to Node's listen()
+            findings.append(type_problem(
+                ws, path, value, "a whole number from 0 to 65535", service,
+                "ng serve stops: Node refuses the port (ERR_SOCKET_BAD_PORT)"))
             return
         intended = value.strip() if isinstance(value, str) and value.strip().isdigit() else None
         findings.append(type_problem(

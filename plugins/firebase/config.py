@@ -238,12 +238,17 @@ def find_config(project: Project, cwd: str) -> Optional[Tuple[str, str]]:
     return None
 
 
-def rc_project(project: Project, base: str, alias: Optional[str]) -> Optional[Sourced[str]]:
+def rc_project(project: Project, base: str, alias: Optional[str],
+               problems: Optional[List[Finding]] = None, service: str = KIND) -> Optional[Sourced[str]]:
     """The project id .firebaserc in base gives an alias passed with --project, or its `default`
-    alias when none was passed (firebase-tools applyRC); None when it says nothing about it."""
+    alias when none was passed (firebase-tools applyRC); None when it says nothing about it.
+    A .firebaserc that is there but cannot be read is a DL501 in problems (firebase-tools
+    cannot load it either), not an absence."""
     try:
         text = project.read_text(RC_FILE, base)
-    except FileProblem:
+    except FileProblem as exc:
+        if problems is not None:
+            problems.append(RULES("DL501", f"{exc.path} {exc.reason}", service=service, evidence={"file": exc.path}))
         return None
     if text is None:
         return None

@@ -15,6 +15,8 @@ import os
 from typing import Any, Dict, Optional, Sequence, Set
 
 from devlint.model import Endpoint, Explanation, Listener, Service
+from devlint.process import basename as program_name
+from devlint.process import folder, program
 
 from .cli import is_firebase
 from .rules import KIND
@@ -33,44 +35,75 @@ MAX_HUB_FILE_BYTES = 1 << 20
 
 
 def explain(listener: Listener, service: Service, endpoint: Endpoint) -> Optional[Explanation]:
-    """What a listener in the way is, when it is firebase-tools or one of its emulators. Next to
-    a firebase service it is a suite from an earlier run; next to another, a suite in the way.
-    Either way a dev server of the user's own, which --kill may offer to stop."""
+    """What a listener in the way is, when it is firebase-tools or one of its emulators (at the
+    program position: `emulator_process`). Next to a firebase service it is a suite from an
+    earlier run; next to another, a suite in the way. It is stale (a dev server of the user's
+    own, which --kill may offer to stop) only when its working folder is the service's folder
+    (firebase-tools runs in the folder of firebase.json, and starts its emulators there);
+    otherwise it is explained, not stale."""
     what = emulator_process(listener.cmdline)
     if what is None:
         return None
     ours = service.kind == KIND
     project_id = service.details.get("project") if ours else None
     hub = hub_file_for(listener, project_id if isinstance(project_id, str) else None)
+    project = os.path.realpath(service.path)
+    cwd = folder(listener.pid)
+    here = cwd == project
     # why and fix end without a full stop: the report joins them as "title: why; fix."
     why = f"{listener.owner()} is {what} still listening on {listener.where()}" + (f"; {hub}" if hub else "")
-    if ours:
+    if not here:
+        why += (f", started in another folder ({cwd})" if cwd else ", in a folder devlint cannot read") \
+            + f", not {project}"
+    if ours and here:
         why += ". It looks like an emulator suite from an earlier run that was not stopped"
         fix = (f"stop it (Ctrl-C in its terminal, or `kill {listener.pid}`), or run devlint with --kill"
                if listener.pid else "stop the earlier `firebase emulators:start` (Ctrl-C in its terminal)")
     else:
         fix = "stop that emulator suite, or move one of them to another port" + (
             f" ({endpoint.fix.format(port=endpoint.port + 1)})" if endpoint.fix else "")
-    return Explanation(title=f"Firebase emulator ({what})", why=why, fix=fix, stale=True)
+    return Explanation(title=f"Firebase emulator ({what})", why=why, fix=fix, stale=here)
 
 
 def emulator_process(cmdline: Optional[Sequence[str]]) -> Optional[str]:
-    """What a process is, when its command line is firebase-tools or one of its emulators."""
-    if not cmdline:
+    """What a process is, when the program its command line runs (`devlint.process.program`:
+    the executable, or the script an interpreter runs) is firebase-tools or one of its
+    emulators: ``firebase``/``firebase.js`` or a script under a ``firebase-tools`` package, a
+    program under ``~/.cache/firebase/emulators/``, or ``java`` whose ``-jar``/``-cp`` names
+    one of the JVM emulators. `ssh host firebase emulators:start` and `echo …` are not."""
+    found = program(cmdline)
+    if found is None or found.kind not in ("exe", "script"):
         return None
-    words = [str(w) for w in cmdline]
-    joined = " ".join(words).replace("\\", "/")
-    for jar in JAVA_EMULATORS:
-        if jar in joined:
-            return f"the Java {jar} of firebase-tools"
-    if "firebase-tools" in joined or any(is_firebase(w) for w in words):
-        for word in words:
-            if word.startswith("emulators:"):
-                return f"firebase-tools (`firebase {word}`)"
-        if DOWNLOADS in joined or "firebase-tools" in joined:
-            return "a firebase-tools process"
-    if DOWNLOADS in joined:
+    value = found.value.replace("\\", "/")
+    if found.kind == "exe" and program_name(value) == "java":
+        return _java_emulator(found.args)
+    if is_firebase(value) or "/firebase-tools/" in value:
+        sub = next((w for w in found.args if not w.startswith("-")), "")
+        if sub.startswith("emulators:"):
+            return f"firebase-tools (`firebase {sub}`)"
+        return "a firebase-tools process" if "/firebase-tools/" in value else None
+    if DOWNLOADS in value:
         return "a downloaded firebase emulator"
+    return None
+
+
+def _java_emulator(args: Sequence[str]) -> Optional[str]:
+    """The JVM emulator a java command line runs (its ``-jar`` file, or its ``-cp`` class
+    path, read up to the main class), or None."""
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        if args[i] in ("-jar", "-cp", "-classpath", "--class-path") and i + 1 < len(args):
+            path = args[i + 1].replace("\\", "/")
+            for jar in JAVA_EMULATORS:
+                if jar in os.path.basename(path) or f"/{jar}" in path:
+                    return f"the Java {jar} of firebase-tools"
+            if DOWNLOADS in path:
+                return "a downloaded firebase emulator"
+            if args[i] == "-jar":
+                return None
+            i += 2
+            continue
+        i += 1
     return None
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Dict, List, Optional
 
-from devlint.model import Service, Source, Sourced
+from devlint.model import Finding, Service, Source, Sourced
 from devlint.project import Project
 
 from .cli import Launch
@@ -46,23 +46,27 @@ def build(project: Project, base: str, launch: Launch, name: str = KIND, path: s
                                       evidence={"file": shown})]
         return Service(name=name, kind=KIND, path=path, details=details, diagnostics=tuple(problems))
     cfg = parse(text, shown, name)
-    chosen = _project_id(project, launch, str(project.path(relative, folder).parent))
+    rc_problems: List[Finding] = []
+    chosen = _project_id(project, launch, str(project.path(relative, folder).parent), rc_problems, name)
     details["project"] = chosen.value if chosen else None
     details["project_source"] = str(chosen.source) if chosen else None
     if not cfg.readable:
-        return Service(name=name, kind=KIND, path=path, details=details, diagnostics=tuple(cfg.problems))
+        return Service(name=name, kind=KIND, path=path, details=details,
+                       diagnostics=tuple(cfg.problems + rc_problems))
     planned = plan(cfg, launch, {key: project.getenv(key) for key in ENV_VARS}, name)
     details["emulators"] = planned.emulators
     return Service(name=name, kind=KIND, endpoints=tuple(planned.endpoints), path=path,
                    source=Source("file", shown), details=details,
-                   diagnostics=tuple(cfg.problems + planned.findings))
+                   diagnostics=tuple(cfg.problems + rc_problems + planned.findings))
 
 
-def _project_id(project: Project, launch: Launch, config_dir: str) -> Optional[Sourced[str]]:
+def _project_id(project: Project, launch: Launch, config_dir: str, problems: List[Finding],
+                name: str) -> Optional[Sourced[str]]:
     """The project firebase-tools runs: what .firebaserc next to firebase.json maps the
-    --project alias to (or its default alias without one), else --project as given."""
+    --project alias to (or its default alias without one), else --project as given. An
+    unreadable .firebaserc goes to problems (DL501)."""
     alias = launch.project.value if launch.project else None
-    from_rc = rc_project(project, config_dir, alias)
+    from_rc = rc_project(project, config_dir, alias, problems, name)
     if from_rc is not None and from_rc.value != alias:
         return from_rc
     return launch.project

@@ -8,12 +8,12 @@ and the Werkzeug reloader (its child process has the parent's command line).
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence, Union
 
 from devlint.addresses import is_wildcard
 from devlint.model import Explanation, Finding, Listener, Service
 
-from .cli import basename
+from .cli import FlaskArgs, is_python, parse_flask_args
 from .rules import KIND, RULES
 
 AIRPLAY_PORTS = (5000, 7000)
@@ -54,13 +54,76 @@ def check(service: Service, platform: str) -> Iterable[Finding]:
 
 def explain(listener: Listener, service: Service) -> Optional[Explanation]:
     """A `flask run` in the way (or its Werkzeug reloader child, which has the same command
-    line): a dev server of the user's own, so --kill may offer to stop it."""
-    words = [basename(word) for word in listener.cmdline or ()]
-    if not any(word == "flask" and "run" in words[i + 1:] for i, word in enumerate(words)):
+    line), recognised at the program position only (`flask run`, `python -m flask run`,
+    `/venv/bin/python /venv/bin/flask run`; never `ssh host flask run`, `echo flask run`,
+    `sudo flask run` or `python -c ... flask run`), or None.
+
+    It is stale (a dev server of this project, which --kill may offer to stop) only when it
+    belongs to the service's folder: its working folder is that folder, or its ``--app``
+    file lies inside it. Otherwise (another project, or a folder devlint cannot read) it is
+    explained but not stale."""
+    args = flask_run(listener.cmdline)
+    if args is None:
         return None
+    title = "Flask dev server (flask run)"
+    project = _project_folder(service)
+    where = _belongs(listener.pid, args, project)
+    fix = (f"stop it (Ctrl-C in its terminal, or `kill {listener.pid}`)" if listener.pid
+           else "stop the other `flask run` (Ctrl-C in its terminal)")
+    if where is not True:
+        seen = f"started in another folder ({where})" if where else "in a folder devlint cannot read"
+        why = f"{listener.owner()} is a Flask dev server (`flask run`) listening on {listener.where()}, {seen}, " \
+              f"not {project}"
+        return Explanation(title=title, why=why, fix=fix + ", or move this service to another port", stale=False)
     why = f"{listener.owner()} is a Flask dev server (`flask run`) listening on {listener.where()}"
     if service.kind == KIND:
         why += ", probably left over from an earlier run"
-    fix = (f"stop it (Ctrl-C in its terminal, or `kill {listener.pid}`), or run devlint with --kill"
-           if listener.pid else "stop the other `flask run` (Ctrl-C in its terminal)")
-    return Explanation(title="Flask dev server (flask run)", why=why, fix=fix, stale=True)
+    return Explanation(title=title, why=why, fix=fix + (", or run devlint with --kill" if listener.pid else ""),
+                       stale=True)
+
+
+def flask_run(cmdline: Optional[Sequence[str]]) -> Optional[FlaskArgs]:
+    """`flask run`'s options when a command line runs it at the program position: the
+    executable `flask`, ``python -m flask``, or an interpreter running a script named
+    ``flask`` (what a shebang turns `flask run` into); None otherwise."""
+    from devlint.process import basename as program_name
+    from devlint.process import program
+
+    found = program(cmdline)
+    if found is None:
+        return None
+    if found.kind in ("exe", "script") and program_name(found.value) == "flask":
+        return parse_flask_args(found.args, (found.value,))
+    if found.kind == "module" and found.value == "flask" and found.interpreter and is_python(found.interpreter):
+        return parse_flask_args(found.args, (found.interpreter, "-m", "flask"))
+    return None
+
+
+def _project_folder(service: Service) -> str:
+    """The service's folder, resolved (`--kill` hands it over absolute; relative ones are
+    taken from the working folder)."""
+    import os
+
+    return os.path.realpath(service.path)
+
+
+def _belongs(pid: Optional[int], args: FlaskArgs, project: str) -> Union[bool, str, None]:
+    """True when the process's working folder is `project` or its --app file lies inside it;
+    else its working folder (a string), or None when that cannot be read."""
+    import os
+
+    from devlint.process import folder
+
+    cwd = folder(pid)
+    if cwd is None:
+        return None
+    if cwd == project:
+        return True
+    app = args.values.get("app")
+    if app is not None:
+        path = app.value.split(":", 1)[0]
+        if path.endswith(".py") or "/" in path:
+            full = os.path.realpath(os.path.join(cwd, path))
+            if full.startswith(project.rstrip(os.sep) + os.sep):
+                return True
+    return cwd

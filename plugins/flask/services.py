@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from devlint.model import Command, Endpoint, Finding, Service, Source, Sourced, escape_braces
-from devlint.project import Project
+from devlint.project import FileProblem, Project
 
 from .cli import FlaskArgs, read_command
 from .cors import CorsResult, cors_for_app, cors_from_files
 from .environment import FlaskEnv
 from .evaluate import Evaluator
 from .rules import KIND, RULES
-from .source import RunCall, SourceInfo, analyse, parse_quietly
+from .source import RunCall, SourceInfo, analyse, parse_or_problem
 from .values import DEFAULT_HOST, DEFAULT_PORT, display_join, parse_port, quote, truthy_debug
 
 _FALSY_ARGS = ("False", "0", "")
@@ -122,6 +122,19 @@ def _command_service(name: str, command: Command, endpoint: Optional[Endpoint], 
     )
 
 
+def _unreadable_script(problem: FileProblem, command: Command, name: str) -> Service:
+    """`python SCRIPT` whose file is there but cannot be read (not UTF-8, a FIFO, over the size
+    cap): a service with no endpoints and DL400, so `run` does not start it as if checked."""
+    typed = f"`{command.text or quote(command.argv)}`"
+    return Service(name=name, kind=KIND, path=command.cwd, source=Source("command", typed.strip("`")),
+                   diagnostics=(RULES(
+                       "DL400", f"{name}: {problem.path} {problem.reason}, so devlint cannot tell whether {typed} "
+                       "starts a Flask server: its ports are not checked", service=name,
+                       hint="Make it a readable UTF-8 file (Python needs a coding declaration otherwise), "
+                            "or declare the service in devlint.toml.",
+                       evidence={"file": problem.path}),))
+
+
 # -- python app.py ---------------------------------------------------------------------------
 
 
@@ -129,7 +142,10 @@ def script_service(script: str, command: Command, project: Project, name: str = 
     """`python app.py`: a Flask service when the file calls app.run() / socketio.run()."""
     full = os.path.join(project.root, command.cwd, script)
     shown = display_join(command.cwd, script)
-    tree = parse_quietly(project, full, shown)  # unreadable: cannot tell whether it is a Flask app at all
+    try:
+        tree = parse_or_problem(project, full, shown)
+    except FileProblem as problem:  # cannot tell whether it is a Flask app at all: say so
+        return _unreadable_script(problem, command, name)
     info = analyse(tree) if tree is not None else None
     if info is None or not info.runs:
         return None

@@ -59,9 +59,15 @@ class _Names:
 def parse_quietly(project: Project, path: str, shown: str) -> Optional[ast.Module]:
     """The module at path, or None when it is absent, unreadable or not valid Python."""
     try:
-        text = project.read_text(path)
+        return parse_or_problem(project, path, shown)
     except FileProblem:
         return None
+
+
+def parse_or_problem(project: Project, path: str, shown: str) -> Optional[ast.Module]:
+    """The module at path, or None when it is absent or not valid Python.
+    Raises FileProblem when it is there but cannot be read (Project.read_text)."""
+    text = project.read_text(path)
     if text is None:
         return None
     try:
