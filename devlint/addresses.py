@@ -92,6 +92,15 @@ def is_wildcard(host: str) -> bool:
     return plain(host) in _WILDCARD_SPELLINGS
 
 
+def specific_binds(host: str, binds: Sequence[str] = ()) -> Tuple[str, ...]:
+    """The literal bind addresses an endpoint names that this machine may not have: every
+    one but a wildcard and 127.0.0.1 (``::1`` without IPv6 on loopback, another machine's
+    address). () for names, which are resolved here or not at all."""
+    candidates = [plain(b) for b in binds] if binds else [plain(host)]
+    return tuple(a for a in candidates if a not in WILDCARDS and a != "127.0.0.1"
+                 and any(c.isdigit() or c == ":" for c in a) and is_address(a))  # a name: no ipaddress import
+
+
 def is_local(host: str) -> bool:
     """Whether a client given this host connects to this machine's loopback: localhost (or
     a name under it), a loopback address, or a wildcard (connecting to 0.0.0.0 / :: reaches
@@ -112,6 +121,12 @@ def is_loopback_name(host: str) -> bool:
     and so in Chromium and Firefox, which never ask DNS for them."""
     text = name(host)
     return text == LOCALHOST or (text.endswith("." + LOCALHOST) and not text.startswith("."))
+
+
+def under_localhost(host: str) -> bool:
+    """A name under localhost (``myapp.localhost``), not localhost itself: loopback, but
+    which loopback a server binds for it depends on the server's resolver."""
+    return is_loopback_name(host) and name(host) != LOCALHOST
 
 
 def unchecked(host: str) -> Optional[str]:
@@ -180,7 +195,7 @@ def bind_choices(host: str, binds: Sequence[str] = ()) -> Tuple[Tuple[str, ...],
         return (server_binds(host, binds),)
     if unchecked(host) is not None:
         return ()
-    if is_loopback_name(host) and name(host) != LOCALHOST:
+    if under_localhost(host):
         return tuple((address,) for address in LOOPBACKS)
     first = server_binds(host)
     return (first,) if first else ()

@@ -31,19 +31,21 @@ The file holds plain data (marshal of dicts, tuples and strings, never code) beh
 checksum: marshal trusts its input, and a damaged length field alone can make it allocate
 gigabytes, so only bytes exactly as devlint wrote them are unmarshalled. It lives
 in the user's cache folder, ``$XDG_CACHE_HOME/devlint`` (default ``~/.cache/devlint``,
-mode 0700), never in the project. Never trusted from another user: the folder is opened and
-checked by its descriptor (``_open_private``: ours, no group/other write; a symlinked folder
-is followed, and judged by its target), and the plan file is opened relative to that
-descriptor without following a link (O_NOFOLLOW) or blocking on a FIFO (O_NONBLOCK), then
-checked by fstat: a regular file, ours, no group/other write. Anything else is no cache
-(never used, never reported: a cache is optional). The folders above need no check: whoever
-could rename ours away can only put one in its place that is not ours. Writing: a temporary
-file created exclusively (O_EXCL, O_NOFOLLOW, mode 0600) in that same folder, then renamed
-over the plan. Any failure to read or write it (full disk, read-only
-home, a damaged file) just means no cache. At most MAX_FILES plans are kept.
+mode 0700), never in the project. Never trusted from another user (``_not_ours``: ours,
+no group/other write): the folder is opened and checked by its descriptor
+(``_open_private``; a symlinked folder is followed, and judged by its target), and the plan
+file is read relative to that descriptor by files.read_regular, without following a link
+or blocking on a FIFO, and checked by fstat before it is read: a regular file, ours, no
+group/other write. Anything else is no cache (never used, never reported: a cache is
+optional). The folders above need no check: whoever could rename ours away can only put
+one in its place that is not ours. Writing: a temporary file created exclusively (O_EXCL,
+O_NOFOLLOW, mode 0600) in that same folder, then renamed over the plan (``_write``). Any
+failure to read or write it (full disk, read-only home, a damaged file) just means no
+cache. At most MAX_FILES plans are kept.
 
-This module imports only os, sys and marshal at load time: the warm path (warm.py) asks
-it for the ports of a clear, cached plan (``clear``) without importing the data model.
+This module imports only os, sys, marshal and devlint.files (itself only os) at load time:
+the warm path (warm.py) asks it for the ports of a clear, cached plan (``clear``) without
+importing the data model.
 """
 
 from __future__ import annotations
@@ -53,10 +55,13 @@ import os
 import sys
 
 from devlint import __version__
+from devlint.files import Unreadable, read_regular, untrusted
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Mapping, Optional, Tuple
+    from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+    Binds = Optional[Tuple[Tuple[str, int], ...]]  # (address, port) of each server bind, or None
 
     from devlint.plan import Plan
     from devlint.warm import Key, Request
@@ -67,7 +72,7 @@ if TYPE_CHECKING:
     # in it is opened as (prefix + name, dir_fd=descriptor).
     Folder = Tuple[Optional[int], str]
 
-FORMAT = 6
+FORMAT = 7
 MAGIC = b"devlint plan\n"
 MAX_BYTES = 16 << 20  # a plan is a few KiB; a bigger file is not one devlint wrote
 MAX_FILES = 256
@@ -88,7 +93,7 @@ def stamp(path: str) -> Stamp:
     the bytes of a regular file up to HASH_BYTES, None for a folder (its listing changes its
     mtime and ctime), anything else or a bigger file, UNREAD when it cannot be opened
     (EACCES). project.Project records its reads with it (``stamp_of``, from the bytes it read);
-    the cache compares by it on load. Opened with O_NONBLOCK after stat said "regular": a
+    the cache compares by it on load. Read (files.read_regular) after stat said "regular": a
     file swapped for a FIFO meanwhile does not hang, and fstat must agree."""
     try:
         st = os.stat(path)
@@ -97,18 +102,12 @@ def stamp(path: str) -> Stamp:
     if (st.st_mode & 0o170000) != 0o100000 or st.st_size > HASH_BYTES:
         return _fields(st, None)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _FLAGS)
-    except OSError:
+        opened, data = read_regular(path, HASH_BYTES, cut=True)  # grown past HASH_BYTES: crc None
+    except Unreadable:
         return _fields(st, UNREAD)
-    try:
-        opened = os.fstat(fd)
-        if (opened.st_mode & 0o170000) != 0o100000 or (opened.st_ino, opened.st_dev) != (st.st_ino, st.st_dev):
-            return _fields(st, UNREAD)  # replaced between stat and open: not this stamp
-        return stamp_of(opened, os.read(fd, HASH_BYTES + 1))
-    except OSError:
-        return _fields(st, UNREAD)
-    finally:
-        os.close(fd)
+    if (opened.st_ino, opened.st_dev) != (st.st_ino, st.st_dev):
+        return _fields(st, UNREAD)  # replaced between stat and open: not this stamp
+    return stamp_of(opened, data)
 
 
 def stamp_of(st: os.stat_result, data: bytes) -> Stamp:
@@ -140,9 +139,11 @@ def _same(path: str, recorded: Stamp) -> bool:
 def _racy(recorded: Stamp, now_ns: int) -> bool:
     """Whether an input changed so recently that a second write within the same tick of its
     filesystem's clock could keep its stamp. The tick is read off ctime, which the kernel
-    sets and utime cannot: a ctime that is a whole 10**k ns (k ≥ 8) suggests a clock that
-    coarse (1 s on ext2 with small inodes, 2 s on FAT; on a nanosecond filesystem this is
-    one chance in 10**8), and the window is twice that; else RACY_NS from mtime."""
+    sets and utime cannot: a ctime that is a whole 10**k ns (8 ≤ k ≤ 9) suggests a clock that
+    coarse (1 s on ext2 with small inodes; on a nanosecond filesystem this is one chance in
+    10**8), and a whole even second a 2 s one (FAT; on a 1 s filesystem half its stamps look
+    so, which only widens their window), and the window is twice the tick; else RACY_NS from
+    mtime."""
     if recorded is None:
         return False
     _, mtime, _, ctime, _, crc = recorded
@@ -155,6 +156,8 @@ def _racy(recorded: Stamp, now_ns: int) -> bool:
         return False
     while tick < 1_000_000_000 and ctime % (tick * 10) == 0:
         tick *= 10
+    if tick == 1_000_000_000 and ctime % 2_000_000_000 == 0:
+        tick = 2_000_000_000
     return now_ns - ctime < 2 * tick
 
 
@@ -171,17 +174,17 @@ def _environment() -> Tuple[Any, ...]:
     return (__version__, FORMAT, sys.executable, tuple(sys.path), sys.platform)
 
 
-def _mine(st: os.stat_result) -> bool:
-    """Owned by this user and not writable by group or others (POSIX; elsewhere: True)."""
-    getuid = getattr(os, "getuid", None)
-    return getuid is None or (st.st_uid == getuid() and not st.st_mode & 0o022)
+def _not_ours(st: os.stat_result) -> Optional[str]:
+    """The cache's trust policy (files.untrusted), for its folder and its plan files: owned by
+    this user (not even root), and nobody else may write to it. None: ours (also elsewhere
+    than POSIX)."""
+    return untrusted(st, root_ok=False, group_write_ok=False, world_write_ok=False)
 
 
 # Descriptor-relative calls (POSIX): the plan file is opened in the very folder that was
 # checked. Elsewhere (Windows) by path, with the flags that exist there.
 _AT = os.open in os.supports_dir_fd
 _FLAGS = getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-_NO_LINK_NO_WAIT = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
 def _open_private(where: str) -> Optional[Folder]:
@@ -193,14 +196,14 @@ def _open_private(where: str) -> Optional[Folder]:
             st = os.stat(where)
         except (OSError, ValueError):
             return None
-        return (None, where + os.sep) if (st.st_mode & 0o170000) == 0o040000 and _mine(st) else None
+        return (None, where + os.sep) if (st.st_mode & 0o170000) == 0o040000 and _not_ours(st) is None else None
     try:
         fd = os.open(where, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _FLAGS)
     except (OSError, ValueError):
         return None
     try:
         st = os.fstat(fd)
-        mine = (st.st_mode & 0o170000) == 0o040000 and _mine(st)
+        mine = (st.st_mode & 0o170000) == 0o040000 and _not_ours(st) is None
     except OSError:
         mine = False
     if not mine:
@@ -214,35 +217,11 @@ def _close(folder: Folder) -> None:
         os.close(folder[0])
 
 
-def _private(where: str) -> bool:
-    """Whether the cache folder is ours and only we can write to it."""
-    found = _open_private(where)
-    if found is None:
-        return False
-    _close(found)
-    return True
-
-
 def _read_plan(at: Folder, name: str) -> bytes:
     """The plan file's bytes, opened in the checked folder without following a link or
-    blocking on a FIFO; OSError (ELOOP for a link) or ValueError when it is not a regular
-    file of ours that only we can write."""
-    fd = os.open(at[1] + name, os.O_RDONLY | _NO_LINK_NO_WAIT | _FLAGS, dir_fd=at[0])
-    try:
-        st = os.fstat(fd)
-        if (st.st_mode & 0o170000) != 0o100000 or not _mine(st):
-            raise ValueError("not a plan devlint wrote for this user")
-        chunks = []
-        left = MAX_BYTES + 1
-        while left > 0:
-            chunk = os.read(fd, left)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
+    blocking on a FIFO; Unreadable when it is not a regular file of ours that only we can
+    write (checked before it is read), or bigger than a plan."""
+    return read_regular(at[1] + name, MAX_BYTES, dir_fd=at[0], follow=False, why_not=_not_ours)[1]
 
 
 def read(request: Request, env: Mapping[str, str]) -> Optional[Dict[str, Any]]:
@@ -272,14 +251,16 @@ def read(request: Request, env: Mapping[str, str]) -> Optional[Dict[str, Any]]:
         _close(at)
 
 
-def clear(request: Request, env: Mapping[str, str]) -> Optional[Tuple[Tuple[int, ...], str]]:
+def clear(request: Request, env: Mapping[str, str]) -> Optional[Tuple[Tuple[int, ...], str, Binds]]:
     """For a cached plan with no findings and no warnings: the ports to look at (if nothing
-    listens on them, the run is clear) and `check`'s summary line without colour.
+    is on them, the run is clear), `check`'s summary line without colour, and the (address,
+    port) binds of its servers, recorded only where the kernel cannot list sockets bound
+    without listening (netlink.lists_bound; then a bind probe must look), else None.
     None when there is no such plan."""
     data = read(request, env)
     if data is None or not isinstance(data.get("clear_ports"), tuple):
         return None
-    return data["clear_ports"], data["clear_text"]
+    return data["clear_ports"], data["clear_text"], data.get("clear_binds")
 
 
 def load(request: Request, env: Mapping[str, str]) -> Optional[Plan]:
@@ -333,8 +314,9 @@ def save(request: Request, env: Mapping[str, str], plan: Plan) -> None:
         "env": {**{name: env.get(name) for name in PLAN_ENV}, **plan.env},
         "stamps": stamps,
         "exists": {os.path.join(d, ".git"): os.path.exists(os.path.join(d, ".git")) for d in walked},
-        "clear_ports": tuple(sorted({ep.port for svc in plan.target_services() for ep in svc.endpoints})),
+        "clear_ports": _clear_ports(plan),
         "clear_text": _clear_text(plan),
+        "clear_binds": _clear_binds(plan),
         "plan": _data(plan),
     }
     _write(folder(env), _name(request.key()), data)
@@ -343,7 +325,13 @@ def save(request: Request, env: Mapping[str, str], plan: Plan) -> None:
 def _write(where: str, name: str, data: Dict[str, Any]) -> None:
     """Write the plan as ``name`` in the private folder ``where`` (made 0700 if absent):
     a temporary file created exclusively, without following a link, then renamed over it;
-    all relative to one descriptor of the checked folder. Any failure: nothing written."""
+    all relative to one descriptor of the checked folder. Any failure: nothing written.
+
+    The steps of files.write_text's replace, not its code (files._create): the cache writes
+    by path where there is no dir_fd (Windows; files.py's writer is POSIX-only), needs no
+    fsync (a plan torn by a crash fails its checksum: no cache), names its temporary file by
+    pid so that the next save removes one a crash left, and its tests inject a full disk
+    through this module's ``open`` (test_warm.test_a_full_disk_leaves_no_partial_file)."""
     temporary = f"{name}.{os.getpid()}.tmp"
     at: Optional[Folder] = None
     created = False
@@ -390,6 +378,38 @@ def _unpack(blob: bytes) -> Any:
     if zlib.crc32(blob[start:]) != int.from_bytes(blob[len(MAGIC):start], "big"):
         raise ValueError("damaged plan")
     return marshal.loads(blob[start:])
+
+
+def _clear_ports(plan: Plan) -> Optional[Tuple[int, ...]]:
+    """The ports the warm path looks at for this plan; None (no warm answer) when a server
+    binds a specific address this machine may lack (addresses.specific_binds: the full
+    path checks it is there)."""
+    from devlint.addresses import specific_binds
+
+    targets = plan.target_services()
+    if any(specific_binds(ep.host, ep.binds) for svc in targets for ep in svc.endpoints):
+        return None
+    return tuple(sorted({ep.port for svc in targets for ep in svc.endpoints}))
+
+
+def _clear_binds(plan: Plan) -> Binds:
+    """Every (address, port) the plan's servers may bind, for the warm path's bind probe on
+    a kernel that cannot list bound-only sockets (Linux < 6.5); None on a kernel that can
+    (netlink shows them: no probe, and no getaddrinfo here). None also when a host gives
+    no address (the full path reports it)."""
+    from devlint.addresses import bind_choices
+    from devlint.sockets.netlink import lists_bound
+
+    if lists_bound():
+        return None
+    binds: List[Tuple[str, int]] = []
+    for svc in plan.target_services():
+        for ep in svc.endpoints:
+            choices = bind_choices(ep.host, ep.binds)
+            if not choices:
+                return None
+            binds.extend((address, ep.port) for choice in choices for address in choice)
+    return tuple(dict.fromkeys(binds))
 
 
 def _clear_text(plan: Plan) -> str:

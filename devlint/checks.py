@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Callable, Dict, List, NamedTuple, Optional, Sequence
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from devlint import culprits, rules
-from devlint.addresses import LOOPBACKS, bind_choices, bracketed, is_local, unchecked
+from devlint.addresses import LOOPBACKS, bind_choices, bracketed, is_local, specific_binds, unchecked
 from devlint.model import Endpoint, Explanation, Finding, Listener, Service, Snapshot, Upstream, Verdict
-from devlint.suggest import bind_refused, suggest_port
-from devlint.verdict import CLEAR, HELD, SHADOWED, UNCHECKED
+from devlint.suggest import address_missing, bind_refused, suggest_port
+from devlint.verdict import CLEAR, HELD, SHADOWED, UNAVAILABLE, UNCHECKED
 from devlint.verdict import judge as judge_binds
 
 Explain = Callable[[Listener, Service, Endpoint, str], Optional[Explanation]]
@@ -54,32 +54,36 @@ def judge(endpoint: Endpoint, listeners: Sequence[Listener], platform: str, othe
     return verdicts[0]
 
 
-def probes(snapshot: Snapshot) -> bool:
-    """Whether bind probes may confirm this snapshot's verdicts: it is this machine's, on
-    Linux (elsewhere SO_REUSEADDR means other things: on Windows it binds over a holder)."""
-    return snapshot.platform == sys.platform and sys.platform.startswith("linux")
-
-
 def in_the_way(services: Sequence[Service], snapshot: Snapshot) -> List[Judged]:
     """The endpoints that are not clear (held or shadowed), in service and endpoint order.
     Endpoints with no socket on their port are clear and not judged (sparing getaddrinfo
     and the socket module, ≈ 5-8 ms of a run), unless the snapshot cannot list bound-only
     sockets and probes are possible: then each is probed. Endpoints whose host devlint does
     not resolve are not judged here: host_findings reports them."""
-    probe = probes(snapshot)
     judged: List[Judged] = []
     for svc in services:
         for ep in svc.endpoints:
-            if not ep.binds and unchecked(ep.host) is not None:
+            missing = missing_binds(ep, snapshot)
+            if missing:
+                judged.append(Judged(svc, ep, Verdict(UNAVAILABLE, (), missing)))
                 continue
-            busy = snapshot.on_port(ep.port) or snapshot.others_on(ep.port)
-            if not busy and (snapshot.sees_bound or not probe):
+            if (not ep.binds and unchecked(ep.host) is not None) or not snapshot.must_judge(ep.port):
                 continue
             verdict = judge(ep, snapshot.on_port(ep.port), snapshot.platform, snapshot.others_on(ep.port),
-                            probe, snapshot.sees_bound, snapshot.loopbacks)
+                            snapshot.probeable, snapshot.sees_bound, snapshot.loopbacks)
             if verdict.status != CLEAR:
                 judged.append(Judged(svc, ep, verdict))
     return judged
+
+
+def missing_binds(ep: Endpoint, snapshot: Snapshot) -> Tuple[str, ...]:
+    """The bind addresses the endpoint names (addresses.specific_binds) that this machine
+    does not have: ``::1`` where loopback has no IPv6 (Snapshot.loopbacks), any other when
+    a test bind to it is refused with EADDRNOTAVAIL (suggest.address_missing; only for this
+    machine's own snapshot)."""
+    here = snapshot.platform == sys.platform
+    return tuple(address for address in specific_binds(ep.host, ep.binds)
+                 if (address not in snapshot.loopbacks if address == "::1" else here and address_missing(address)))
 
 
 def host_findings(services: Sequence[Service]) -> List[Finding]:
@@ -91,18 +95,23 @@ def host_findings(services: Sequence[Service]) -> List[Finding]:
     for svc in services:
         for ep in svc.endpoints:
             reason = None if ep.binds else unchecked(ep.host)
-            if reason is None:
-                continue
-            what = f"{svc.name}" + (f" {ep.name}" if ep.name not in ("http", "") else "")
-            origin = f" (from {ep.host_source})" if ep.host_source.kind != "default" else ""
-            found.append(rules.RULES(
-                rules.CODE_UNCHECKED, f"{what}: port {ep.port} not checked: {reason}{origin}",
-                service=svc.name,
-                hint=("If the server runs on this machine, give it an address devlint can check "
-                      "(127.0.0.1, ::1, 0.0.0.0, localhost) instead; nothing was connected to or looked up."),
-                evidence={"endpoint": ep.name, "port": ep.port, "port_source": str(ep.port_source),
-                          "host": ep.host, "host_source": str(ep.host_source), "reason": reason}))
+            if reason is not None:
+                found.append(unchecked_finding(svc, ep, reason))
     return found
+
+
+def unchecked_finding(svc: Service, ep: Endpoint, reason: str, done: str = "checked") -> Finding:
+    """DL104: the endpoint's port was not checked (or, for probe, done="probed"), and why
+    (reason: a sentence fragment)."""
+    what = f"{svc.name}" + (f" {ep.name}" if ep.name not in ("http", "") else "")
+    origin = f" (from {ep.host_source})" if ep.host_source.kind != "default" else ""
+    return rules.RULES(
+        rules.CODE_UNCHECKED, f"{what}: port {ep.port} not {done}: {reason}{origin}",
+        service=svc.name,
+        hint=("If the server runs on this machine, give it an address devlint can check "
+              "(127.0.0.1, ::1, 0.0.0.0, localhost) instead; nothing was connected to or looked up."),
+        evidence={"endpoint": ep.name, "port": ep.port, "port_source": str(ep.port_source),
+                  "host": ep.host, "host_source": str(ep.host_source), "reason": reason})
 
 
 def findings_for(judged: Sequence[Judged], platform: str, stack: Sequence[Service],
@@ -112,8 +121,15 @@ def findings_for(judged: Sequence[Judged], platform: str, stack: Sequence[Servic
     taken = [ep.port for svc in stack for ep in svc.endpoints]
     findings: List[Finding] = []
     for svc, endpoint, verdict in judged:
-        if verdict.status in (CLEAR, UNCHECKED):
-            continue  # UNCHECKED: host_findings says so
+        if verdict.status == CLEAR:
+            continue
+        if verdict.status == UNAVAILABLE:
+            findings.append(_no_address(svc, endpoint, verdict.binds))
+            continue
+        if verdict.status == UNCHECKED:  # (hosts host_findings rejects are not judged: in_the_way)
+            findings.append(unchecked_finding(svc, endpoint, f"the host {endpoint.host!r} resolves to no "
+                                              "address here (getaddrinfo found none)"))
+            continue
         followers = [up for other in stack if other.name != svc.name for up in other.upstreams
                      if up.port == endpoint.port and is_local(up.host)]
         findings.append(_finding(svc, endpoint, verdict, platform, taken, explain, followers))
@@ -142,6 +158,20 @@ def _finding(svc: Service, endpoint: Endpoint, verdict: Verdict, platform: str,
         code = rules.CODE_SHADOWED
     return rules.RULES(code, _message(svc, endpoint, verdict), service=svc.name, hint=" ".join(hints),
                        evidence=_evidence(endpoint, verdict, free, explanations))
+
+
+def _no_address(svc: Service, endpoint: Endpoint, missing: Sequence[str]) -> Finding:
+    """DL105: the server binds an address this machine does not have."""
+    what = f"{svc.name}" + (f" {endpoint.name}" if endpoint.name not in ("http", "") else "")
+    shown = ", ".join(missing)
+    hint = ("Loopback has no IPv6 here (IPv6 is off, as in many containers): bind 127.0.0.1 or localhost."
+            if "::1" in missing else
+            "Bind 127.0.0.1 (this machine only), localhost, or 0.0.0.0 (every address of this machine).")
+    return rules.RULES(rules.CODE_NO_ADDRESS,
+                       f"{what}: will bind {shown} port {endpoint.port}, but {shown} is not an address of this "
+                       "machine: the server's bind fails (EADDRNOTAVAIL)", service=svc.name, hint=hint,
+                       evidence={"endpoint": endpoint.name, "port": endpoint.port,
+                                 "port_source": str(endpoint.port_source), "missing": list(missing)})
 
 
 def _message(svc: Service, endpoint: Endpoint, verdict: Verdict) -> str:

@@ -113,8 +113,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None, scanned: Optional[Scanned] = None) -> int:
-    """Run one sub-command and return the exit code. scanned: the LISTEN rows the warm
-    pre-check got from netlink (warm.py), for the pipeline's snapshot."""
+    """Run one sub-command and return the exit code. scanned: the rows the warm pre-check
+    got from netlink (warm.py: netlink.listening), for the pipeline's snapshot."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     end_quietly_on_sigterm()
     return guarded(lambda: _dispatch(args_list, os.environ, scanned), _classify)
@@ -206,8 +206,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], scanned: Optional[
     if checked.code and args.kill:
         from devlint import stop
 
-        root = os.path.dirname(plan.config_path) if plan.config_path else None  # services' paths are from here
-        if stop.offer(checked.verdicts, plan.platform, command, explain, args.yes, root=root):
+        if stop.offer(checked.verdicts, plan.platform, command, explain, args.yes):
             checked = pipeline.check(plan, explain)
     if checked.code and args.wait:
         checked = _wait(args, plan, checked, explain)

@@ -433,9 +433,7 @@ def _package(ctx: _Context, cwd: str) -> Optional[Tuple[str, Dict[str, str]]]:
             try:
                 text = ctx.project.read_text("package.json", folder)
             except FileProblem as problem:  # npm may well read it: say that devlint could not
-                path, _, line = problem.path.rpartition(":") if problem.path[-1:].isdigit() else (
-                    problem.path, "", "")
-                _unreadable(ctx, path, int(line) if line else None, problem.reason)
+                _unreadable(ctx, _shown(ctx, folder), problem.line, problem.reason)
                 ctx.packages[folder] = None
                 return None
             if text is not None:

@@ -88,11 +88,12 @@ def discover(cwd: Path, explicit: Optional[str] = None, env: Optional[Mapping[st
     home folder, so a stray file above the project is never picked up. --config is used as
     given. A file the walk finds is used only when no other user could have written it
     (``_distrust``); otherwise the walk stops there, the file is not used, and a
-    ConfigWarning says which file and why (appended to ``warnings``; printed on stderr when
-    the caller passes no list). Why stop rather than go on upwards: the nearest file is the
-    one meant for this folder, and one further up belongs to another tree; with none, the
-    plugins detect the services here, as without a config. A folder every user can write
-    to (/tmp) also ends the walk, whether or not a file is in it: anyone could put one there.
+    ConfigWarning says which file and why (appended to ``warnings`` when the caller passes
+    a list, as plan.py does: its runs say them). Why stop rather than go on upwards: the
+    nearest file is the one meant for this folder, and one further up belongs to another
+    tree; with none, the plugins detect the services here, as without a config. A folder
+    every user can write to (/tmp) also ends the walk, whether or not a file is in it:
+    anyone could put one there.
     """
     looked: List[str] = []
     if explicit:
@@ -113,7 +114,7 @@ def discover(cwd: Path, explicit: Optional[str] = None, env: Optional[Mapping[st
             if problem is not None:
                 if candidate.endswith("pyproject.toml") and not _mentions_devlint(candidate):
                     continue  # someone else's pyproject.toml that does not configure devlint
-                return None, _ignore(candidate, problem, warnings), looked
+                return None, _ignore(candidate, problem, [] if warnings is None else warnings), looked
             if candidate.endswith(CONFIG_NAME) and _present(candidate):
                 return Path(candidate), f"found {CONFIG_NAME} in {folder}", looked
             if (candidate.endswith("pyproject.toml") and _present(candidate)
@@ -133,16 +134,11 @@ def discover(cwd: Path, explicit: Optional[str] = None, env: Optional[Mapping[st
 IGNORED = "ignored "  # how a reason starts when discovery found a file it may not use
 
 
-def _ignore(candidate: str, problem: str, warnings: Optional[List[ConfigWarning]]) -> str:
-    """Say that a config file was not used (see discover); returns the reason."""
+def _ignore(candidate: str, problem: str, warnings: List[ConfigWarning]) -> str:
+    """Say that a config file was not used (see discover): a warning appended to warnings;
+    returns the reason."""
     message = f"not used: {problem}; to use it, pass --config {candidate}"
-    warning = ConfigWarning(candidate, None, "", message)
-    if warnings is None:
-        import sys
-
-        print(f"devlint: warning: {warning}", file=sys.stderr)
-    else:
-        warnings.append(warning)
+    warnings.append(ConfigWarning(candidate, None, "", message))
     return f"{IGNORED}{candidate}: {problem}"
 
 
@@ -161,13 +157,15 @@ def _distrust(candidate: str, open_to_all: bool) -> Optional[str]:
     """Why a config file at candidate may not be used, or None (also when nothing is there).
 
     Not used: anything in a folder every user can write to; a file (or the symlink naming
-    it) owned by a user other than you or root; a file every user can write to. Looked at
-    with lstat/stat only, never read: something another user put there (a FIFO, a broken
-    link, a huge file) cannot stop devlint with an error either. Elsewhere than POSIX: None.
+    it) owned by a user other than you or root; a file every user can write to (its group
+    may: files.untrusted with config's policy). Looked at with lstat/stat only, never read:
+    something another user put there (a FIFO, a broken link, a huge file) cannot stop
+    devlint with an error either. Elsewhere than POSIX: None.
     """
-    getuid = getattr(os, "getuid", None)
-    if getuid is None:
-        return None
+    import stat
+
+    from devlint.files import untrusted
+
     try:
         link = os.lstat(candidate)
     except (OSError, ValueError):
@@ -178,42 +176,27 @@ def _distrust(candidate: str, open_to_all: bool) -> Optional[str]:
         target = None
     if open_to_all:
         return f"it is in {os.path.dirname(candidate)}, which every user can write to"
-    for st in (link, target):
-        if st is not None and st.st_uid not in (getuid(), 0):
-            return f"it is owned by {_user(st.st_uid)}, not by you or root"
-    if target is not None and (target.st_mode & 0o170000) == 0o100000 and target.st_mode & 0o002:
-        return "every user can write to it"  # (not a regular file: _present says so, an error)
+    for st in (link, target):  # the link's owner, then the file's (a link's mode means nothing)
+        # The mode of anything but a regular file is not a reason: _present says so, an error.
+        why = None if st is None else untrusted(st, root_ok=True, group_write_ok=True,
+                                                 world_write_ok=not stat.S_ISREG(st.st_mode))
+        if why is not None:
+            return why
     return None
 
 
 def _mentions_devlint(path: str) -> bool:
-    """Whether path is a regular file holding the bytes "devlint" (read without blocking or
-    following a link, up to MAX_FILE_BYTES; any error: False). A pyproject.toml that may not
-    be used is reported only when it may have been meant for devlint."""
-    import stat
-
+    """Whether path is a regular file holding the bytes "devlint" in its first
+    MAX_FILE_BYTES + 1 (files.read_regular: without blocking or following a link; any
+    error: False). A pyproject.toml that may not be used is reported only when it may have
+    been meant for devlint."""
+    from devlint.files import Unreadable, read_regular
     from devlint.project import MAX_FILE_BYTES
 
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return False
-            return b"devlint" in os.read(fd, MAX_FILE_BYTES + 1)
-        finally:
-            os.close(fd)
-    except OSError:
+        return b"devlint" in read_regular(path, MAX_FILE_BYTES, follow=False, cut=True)[1]
+    except Unreadable:
         return False
-
-
-def _user(uid: int) -> str:
-    """A user as ``name (uid N)``, or ``uid N`` when it has no name."""
-    try:
-        import pwd
-
-        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
-    except (ImportError, KeyError):
-        return f"uid {uid}"
 
 
 def _present(path: str, shown: Optional[str] = None) -> bool:
@@ -317,6 +300,7 @@ def parse_toml(text: str, shown: str) -> Dict[str, Any]:
         import tomllib
     else:  # pragma: no cover - exercised on 3.9/3.10
         import tomli as tomllib
+    _check_key_depth(text, shown)
     try:
         table: Dict[str, Any] = tomllib.loads(text)
         return table
@@ -332,6 +316,21 @@ def parse_toml(text: str, shown: str) -> Dict[str, Any]:
     except RecursionError:  # the TOML parsers recurse once per nested array or inline table
         raise ConfigError(shown, "arrays or inline tables are nested too deeply to read",
                           line=_deepest_line(text)) from None
+
+
+MAX_KEY_PARTS = 1000
+_STRING = re.compile(r""""(?:[^"\\\n]|\\.)*"|'[^'\n]*'""")
+
+
+def _check_key_depth(text: str, shown: str) -> None:
+    """A ConfigError for a line whose dotted key has more than MAX_KEY_PARTS parts, before
+    the TOML parser sees it: tomllib's time and memory grow with the square of a dotted
+    key's depth (20,000 parts: 2.7 s and 1.6 GB; 200,000 exhaust the machine). Dots inside
+    quoted strings do not count; no real config comes near the limit."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.count(".") > MAX_KEY_PARTS and _STRING.sub("", line).count(".") >= MAX_KEY_PARTS:
+            raise ConfigError(shown, f"a key on this line has more than {MAX_KEY_PARTS} dotted parts; "
+                              "devlint does not read keys nested that deep", line=number)
 
 
 def _deepest_line(text: str) -> int:

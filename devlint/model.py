@@ -366,6 +366,21 @@ class Snapshot:
     sees_bound: bool = False
     loopbacks: Tuple[str, ...] = ("127.0.0.1", "::1")  # those this machine has (no ::1: IPv6 off on lo)
 
+    @property
+    def probeable(self) -> bool:
+        """Whether bind probes may confirm verdicts on this snapshot: it is this machine's,
+        on Linux (elsewhere SO_REUSEADDR means other things: on Windows it binds over a
+        holder)."""
+        import sys
+
+        return self.platform == sys.platform and sys.platform.startswith("linux")
+
+    def must_judge(self, port: int) -> bool:
+        """Whether an endpoint on port needs the verdict rules: a socket is on it, or the
+        snapshot cannot list bound-only sockets and a bind probe can look. Otherwise the
+        port is clear without them."""
+        return bool(self.on_port(port) or self.others_on(port)) or (not self.sees_bound and self.probeable)
+
     def others_on(self, port: int) -> Tuple[Listener, ...]:
         """The non-listening sockets on a port (others)."""
         return tuple(lst for lst in self.others if lst.port == port)

@@ -21,6 +21,7 @@ listens on one of the ports.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, List, Mapping, Optional, Sequence, Tuple
 
@@ -77,20 +78,18 @@ def snapshot(plan: Plan, scanned: Optional[Scanned] = None) -> Snapshot:
 
 def verdicts(plan: Plan, snapshot: Snapshot) -> Tuple[Judged, ...]:
     """The checked endpoints that are not clear: held or shadowed, with the listeners in the
-    way. Nothing on any port (the usual run) needs no verdict rules at all, unless the
-    snapshot cannot list bound-only sockets and bind probes can (checks.in_the_way)."""
-    if not snapshot.listeners and not snapshot.others and (snapshot.sees_bound or not _probes(snapshot)):
+    way, or binding an address this machine lacks. Nothing on any port (the usual run) needs
+    no verdict rules at all, unless the snapshot cannot list bound-only sockets and bind
+    probes can, or an endpoint names a specific address (checks.in_the_way)."""
+    from devlint.addresses import specific_binds
+
+    targets = plan.target_services()
+    if not any(snapshot.must_judge(ep.port) or specific_binds(ep.host, ep.binds)
+               for svc in targets for ep in svc.endpoints):
         return ()
     from devlint.checks import in_the_way
 
-    return tuple(in_the_way(plan.target_services(), snapshot))
-
-
-def _probes(snapshot: Snapshot) -> bool:
-    """checks.probes without importing checks: this machine's snapshot, on Linux."""
-    import sys
-
-    return snapshot.platform == sys.platform and sys.platform.startswith("linux")
+    return tuple(in_the_way(targets, snapshot))
 
 
 def findings(plan: Plan, judged: Sequence[Judged], platform: str, explain: Optional[Explain]) -> List[Finding]:
@@ -122,9 +121,13 @@ class Checked:
         return exit_code(self.findings)
 
     def held_only(self) -> bool:
-        """Errors only from the verdicts (a port held or shadowed), none from the plan: the
-        kind a server shutting down resolves, so --wait may wait for it."""
-        return bool(exit_code(self.port)) and not exit_code(self.static)
+        """Errors only from the verdicts (a port held or shadowed), none from the plan nor a
+        missing bind address: the kind a server shutting down resolves, so --wait may wait
+        for it."""
+        from devlint.verdict import UNAVAILABLE
+
+        return (bool(exit_code(self.port)) and not exit_code(self.static)
+                and all(found.verdict.status != UNAVAILABLE for found in self.verdicts))
 
 
 def check(plan: Plan, explain: Optional[Explain], scanned: Optional[Scanned] = None) -> Checked:
@@ -138,10 +141,15 @@ def check(plan: Plan, explain: Optional[Explain], scanned: Optional[Scanned] = N
 def explainer(env: Mapping[str, str], plugin_flags: Sequence[str], plan: Optional[Plan] = None) -> Explain:
     """What a listener in the way is: a known culprit (culprits.py), else what a plugin's
     devlint_explain_listener says; the plugins are loaded only when first asked, without
-    those -p, DEVLINT_DISABLE_PLUGINS and the plan's config disable."""
+    those -p, DEVLINT_DISABLE_PLUGINS and the plan's config disable. Plugins get the service
+    with its folder absolute (from the plan's root, else the working folder): they compare a
+    holder's working folder with it to tell this project's stale server from another's."""
     host: List[PluginHost] = []
+    root = plan.root if plan is not None and plan.root else os.getcwd()
 
     def explain(listener: Listener, service: Service, endpoint: Endpoint, platform: str) -> Optional[Explanation]:
+        from dataclasses import replace
+
         from devlint.checks import known_culprit
 
         known = known_culprit(listener, service, endpoint, platform)
@@ -152,7 +160,8 @@ def explainer(env: Mapping[str, str], plugin_flags: Sequence[str], plan: Optiona
 
             config = plan.disabled_plugins if plan is not None else ()
             host.append(PluginHost(disabled_from(env, plugin_flags, config)))
-        return host[0].explain_listener(listener, service, endpoint, platform)
+        absolute = replace(service, path=os.path.normpath(os.path.join(root, service.path)))
+        return host[0].explain_listener(listener, absolute, endpoint, platform)
 
     return explain
 

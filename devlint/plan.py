@@ -49,6 +49,8 @@ class Plan:
         None, for every file read or looked for: what the cache checks before reusing the plan.
     env: every environment variable read while planning, and its value (or None); the
         cache records inputs and env beside the plan, not in it.
+    root: the project root, absolute: the config file's folder, else the working folder.
+        Services' paths are relative to it.
     """
 
     services: Tuple[Service, ...]
@@ -62,6 +64,7 @@ class Plan:
     disabled_plugins: Tuple[str, ...] = ()
     inputs: Dict[str, FileStamp] = field(default_factory=dict)
     env: Dict[str, Optional[str]] = field(default_factory=dict)
+    root: str = ""
 
     def target_services(self) -> List[Service]:
         """The services this run checks, in stack order."""
@@ -129,7 +132,7 @@ def build(request: Request, env: Mapping[str, str], platform: Optional[str] = No
         config_path=str(path) if path else None, config_reason=reason,
         warnings=tuple(str(w) for w in (*ignored, *config.warnings)), platform=project.platform,
         recognised=recognised, disabled_plugins=tuple(config.disable_plugins), inputs=inputs,
-        env=dict(project.env_read),
+        env=dict(project.env_read), root=os.path.abspath(root),
     )
 
 

@@ -27,7 +27,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from devlint import culprits
 from devlint.addresses import bracketed, is_address, plain, server_binds, unchecked
 from devlint.model import Endpoint, Finding, Listener, Service, Source
-from devlint.rules import CODE_PROBE_PREFLIGHT, CODE_PROBE_SILENT, CODE_PROBE_SPLIT, CODE_UNCHECKED, RULES
+from devlint.rules import CODE_PROBE_PREFLIGHT, CODE_PROBE_SILENT, CODE_PROBE_SPLIT, RULES
 from devlint.verdict import client_addresses
 from devlint.warm import UsageError, visible
 
@@ -203,12 +203,11 @@ def findings_for(service: Service, endpoint: Endpoint, answers: Sequence[Answer]
 
 def _not_probed(service: Service, endpoint: Endpoint) -> Finding:
     """DL104 for an endpoint probe_endpoint contacted nothing for."""
+    from devlint.checks import unchecked_finding
+
     reason = unchecked(endpoint.host) or (f"the host {endpoint.host!r} is not a loopback address: devlint "
                                           "probe contacts only 127.0.0.0/8 and ::1")
-    return RULES(CODE_UNCHECKED, f"{service.name}: port {endpoint.port} not probed: {reason}",
-                 service=service.name,
-                 evidence={"endpoint": endpoint.name, "port": endpoint.port, "port_source": str(endpoint.port_source),
-                           "host": endpoint.host, "host_source": str(endpoint.host_source), "reason": reason})
+    return unchecked_finding(service, endpoint, reason, done="probed")
 
 
 def _who(answer: Answer) -> str:

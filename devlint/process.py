@@ -148,10 +148,6 @@ class Identity:
     cmdline: Tuple[str, ...]
     cwd: Optional[str]
 
-    def key(self) -> Tuple[int, float, Optional[Tuple[int, int, int]], Tuple[str, ...]]:
-        """What must be the same for two reads to be one process."""
-        return (self.pid, self.started, self.uids, self.cmdline)
-
 
 def capture(pid: int) -> Optional[Identity]:
     """The identity of the process with this pid now; None when it has exited or its start

@@ -6,19 +6,27 @@ a CRC-32 of the bytes it read, see cache.stamp; or that it was absent).
 That record is what makes the cached plan safe: the plan is reused only while every
 input it was built from is unchanged.
 
-A Project never imports or executes anything from the user's tree: it only reads text.
+A Project never imports or executes anything from the user's tree: it only reads text,
+each file once, through files.read_regular (one descriptor: no hang on a FIFO, a regular
+file of at most MAX_FILE_BYTES), and records the stamp of exactly the bytes it read.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Tuple
 
 # One record of a file, shared with the warm path (which cannot import this module).
 from devlint.cache import stamp, stamp_of
+from devlint.files import Unreadable, read_regular
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
+# Files devlint parses rule by rule in Python (dotenv files, JavaScript configs) cost ≈ 4-6 µs
+# a byte on hostile input: a smaller cap keeps the worst case near a second. Real ones are a
+# few kilobytes.
+MAX_PARSED_BYTES = 256 * 1024
 
 # cache.stamp of a file as it was read: (size, mtime_ns, inode, ctime_ns, device, crc32 or
 # None for a folder); None when it was absent.
@@ -26,12 +34,17 @@ FileStamp = Optional[Tuple[int, int, int, int, int, Optional[int]]]
 
 
 class FileProblem(Exception):
-    """A project file exists but cannot be read as text."""
+    """A project file exists but cannot be read as text. path: the file as messages show it,
+    followed by ":line" when line (where in it the problem is) is known; reason: what is
+    wrong, shown after it; too_large: refused for its size alone (MAX_FILE_BYTES, or the
+    reader's smaller limit), not because it is broken."""
 
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
-        self.path = path
+    def __init__(self, shown: str, reason: str, line: Optional[int] = None, too_large: bool = False) -> None:
+        self.path = shown if line is None else f"{shown}:{line}"
         self.reason = reason
+        self.line = line
+        self.too_large = too_large
+        super().__init__(f"{self.path}: {reason}")
 
 
 class NotText(ValueError):
@@ -61,35 +74,6 @@ def _hidden(path: str) -> bool:
     except OSError:
         return True
     return False
-
-
-def _read_regular(path: str, shown: str) -> Tuple[os.stat_result, bytes]:
-    """(fstat, bytes) of a regular file of at most MAX_FILE_BYTES, read through one
-    descriptor: opened with O_NONBLOCK (a file swapped for a FIFO after the caller's stat
-    does not hang), checked by fstat, then read whole. FileProblem otherwise."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
-    except OSError as exc:
-        raise FileProblem(shown, f"cannot be read ({exc.strerror or exc})") from None
-    try:
-        st = os.fstat(fd)
-        if (st.st_mode & 0o170000) != 0o100000:
-            raise FileProblem(shown, "is not a regular file")
-        chunks: List[bytes] = []
-        size = 0
-        while size <= MAX_FILE_BYTES:
-            chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as exc:
-        raise FileProblem(shown, f"cannot be read ({exc.strerror or exc})") from None
-    finally:
-        os.close(fd)
-    if size > MAX_FILE_BYTES:
-        raise FileProblem(shown, f"is over {MAX_FILE_BYTES} bytes; devlint reads files up to {MAX_FILE_BYTES}")
-    return st, b"".join(chunks)
 
 
 class Project:
@@ -137,37 +121,44 @@ class Project:
             return _hidden(full)
         return os.path.isfile(full)
 
-    def read_text(self, relative: str, base: str = ".") -> Optional[str]:
+    def read_text(self, relative: str, base: str = ".", limit: int = MAX_FILE_BYTES) -> Optional[str]:
         """The file's text, or None when it does not exist.
 
-        Raises FileProblem when it exists but is unreadable, too large, or not text;
-        callers turn that into a finding naming the file.
+        Raises FileProblem when it exists but is unreadable, larger than limit bytes
+        (MAX_PARSED_BYTES for files parsed rule by rule), or not text; callers turn that
+        into a finding naming the file.
         """
         full = self.path(relative, base)
         key = str(full)
-        st = stamp(key)
-        self.files_read[key] = st
         shown = self.display(full)
-        if st is None:
-            try:
-                os.stat(key)
-            except (FileNotFoundError, NotADirectoryError, ValueError):
-                return None  # absent (or a dangling link): the framework's default applies
-            except OSError as exc:  # a folder we may not enter, a symlink loop: not an absence
-                raise FileProblem(shown, f"cannot be read ({exc.strerror or exc})") from None
-            return None  # it appeared meanwhile: read it next time
-        if os.path.isdir(key):
-            raise FileProblem(shown, "is a directory, expected a file")
-        if not os.path.isfile(key):  # a FIFO or device would block or never end
-            raise FileProblem(shown, "is not a regular file")
-        if st[0] > MAX_FILE_BYTES:
-            raise FileProblem(shown, f"is {st[0]} bytes; devlint reads files up to {MAX_FILE_BYTES}")
-        opened, data = _read_regular(key, shown)
-        self.files_read[key] = stamp_of(opened, data)  # the record of exactly the bytes read
         try:
-            return decode_text(data)
-        except NotText as exc:
-            raise FileProblem(f"{shown}:{exc.line}", "is not valid UTF-8 text") from None
+            st = os.stat(key)  # only to tell "absent" from "there but hidden", and to name a non-file
+        except (FileNotFoundError, NotADirectoryError, ValueError):
+            self.files_read[key] = None
+            return None  # absent (or a dangling link): the framework's default applies
+        except OSError as exc:  # a folder we may not enter, a symlink loop: not an absence
+            self.files_read[key] = None
+            raise FileProblem(shown, f"cannot be read ({exc.strerror or exc})") from None
+        if stat.S_ISDIR(st.st_mode):
+            problem = "is a directory, expected a file"
+        elif not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
+            problem = "is not a regular file"
+        else:
+            try:  # too big, unreadable, or swapped for something else since the stat
+                opened, data = read_regular(key, limit)
+            except Unreadable as exc:
+                if exc.too_large:
+                    self.files_read[key] = stamp(key)
+                    raise FileProblem(shown, exc.reason, too_large=True) from None
+                problem = exc.reason
+            else:
+                self.files_read[key] = stamp_of(opened, data)  # the record of exactly the bytes read
+                try:
+                    return decode_text(data)
+                except NotText as exc:
+                    raise FileProblem(shown, "is not valid UTF-8 text", exc.line) from None
+        self.files_read[key] = stamp(key)  # as it is now: a change to it invalidates the plan
+        raise FileProblem(shown, problem)
 
     def listdir(self, relative: str, base: str = ".") -> List[str]:
         """The names in a folder, sorted; empty when it is absent or unreadable. The folder's

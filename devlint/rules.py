@@ -12,7 +12,8 @@ dict per socket in the way: ``address``, ``port``, ``family``, ``v6only``, ``pid
 ``process``, ``cmdline``, ``uid``, ``user``, ``state`` (listen / bound / connected), ``remote``
 (the far end of a connection, else null), ``known_as``, ``stale``; none when a bind probe failed
 and the holder is not visible). DL104 (a port not checked): ``endpoint``, ``port``,
-``port_source``, ``host``, ``host_source``, ``reason``. Of the probe findings
+``port_source``, ``host``, ``host_source``, ``reason``. DL105 (an address not on this machine):
+``endpoint``, ``port``, ``port_source``, ``missing`` (the addresses). Of the probe findings
 (DL7xx): ``answers`` (per address: who accepted, statuses, headers), ``origin``, ``port``.
 """
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 from devlint.model import Rule, RuleTable, Severity
 
 CODE_HELD, CODE_SHADOWED, CODE_MOVES, CODE_UNCHECKED = "DL101", "DL102", "DL103", "DL104"
+CODE_NO_ADDRESS = "DL105"
 CODE_UNREADABLE, CODE_TOO_DEEP = "DL301", "DL302"
 CODE_PROBE_SPLIT, CODE_PROBE_PREFLIGHT, CODE_PROBE_SILENT = "DL701", "DL702", "DL703"
 
@@ -36,6 +38,8 @@ RULES = RuleTable("devlint", [
     Rule(CODE_MOVES, Severity.WARNING, "a port is in use, but the server moves to another port by itself", _PORT),
     Rule(CODE_UNCHECKED, Severity.WARNING, "not checked: a host devlint does not turn into addresses (no DNS)",
          _UNCHECKED),
+    Rule(CODE_NO_ADDRESS, Severity.ERROR, "a bind address this machine does not have: the server's bind fails "
+         "(EADDRNOTAVAIL)", ("endpoint", "port", "port_source", "missing")),
     Rule(CODE_UNREADABLE, Severity.ERROR, "a package.json the command's scripts are read from cannot be read "
          "(unreadable, not a regular file, too large, not UTF-8 or not valid JSON): what it starts is not checked",
          ("file", "line", "reason")),

@@ -33,7 +33,6 @@ from devlint.warm import isatty, visible
 
 if TYPE_CHECKING:
     from devlint.checks import Explain, Judged
-    from devlint.model import Service
     from devlint.process import Identity, Program
 
 GRACE_SECONDS = 5.0
@@ -77,28 +76,23 @@ def same_command(holder: Optional[Identity], argv: Sequence[str], cwd: str) -> b
     return _same_program(theirs, holder.cwd, ours, cwd)
 
 
-def _same_word(a: str, a_cwd: str, b: str, b_cwd: str, scripts: bool = False) -> bool:
-    """Two program words: by resolved path when both are paths (a script always is one),
-    else by name."""
+def _same_word(a: str, a_cwd: str, b: str, b_cwd: str, a_path: bool = False, b_path: bool = False) -> bool:
+    """Two program words: by resolved path when both are paths (a_path/b_path: known to be
+    one, as a script an interpreter runs always is), else by name."""
     from devlint.process import basename, resolve
 
-    if (scripts or _is_path(a)) and (scripts or _is_path(b)):
+    if (a_path or _is_path(a)) and (b_path or _is_path(b)):
         return resolve(a, a_cwd) == resolve(b, b_cwd)
     return basename(a) == basename(b)
 
 
 def _same_program(theirs: Program, their_cwd: str, ours: Program, our_cwd: str) -> bool:
     """The program part of `same_command` (see there)."""
-    from devlint.process import basename, resolve
-
     files = ("exe", "script")
     if theirs.kind not in files or ours.kind not in files:
         return theirs.kind == ours.kind and theirs.value == ours.value
-    theirs_path = theirs.kind == "script" or _is_path(theirs.value)
-    ours_path = ours.kind == "script" or _is_path(ours.value)
-    if theirs_path and ours_path:
-        return resolve(theirs.value, their_cwd) == resolve(ours.value, our_cwd)
-    return basename(theirs.value) == basename(ours.value)
+    return _same_word(theirs.value, their_cwd, ours.value, our_cwd,
+                      theirs.kind == "script", ours.kind == "script")
 
 
 def _is_path(word: str) -> bool:
@@ -212,19 +206,11 @@ def confirm(question: str, assume_yes: bool, stdin: Optional[TextIO] = None,
     return answer.strip().lower() in ("y", "yes")
 
 
-def in_project(service: Service, root: Optional[str]) -> Service:
-    """The service with its folder as an absolute path (plugins compare a holder's working
-    folder with it). Service.path is relative to the project root: the config file's folder,
-    or the working folder when there is none (plan.py); root None means the working folder."""
-    return replace(service, path=os.path.normpath(os.path.join(root or os.getcwd(), service.path)))
-
-
 def offer(judged: Sequence[Judged], platform: str, argv: Sequence[str], explain: Explain,
-          assume_yes: bool, root: Optional[str] = None) -> bool:
+          assume_yes: bool) -> bool:
     """--kill over the verdicts that are not clear: each holder once (per process), stopped
     when `decide` allows it and the user agrees (`confirm`); why any other is left alone is
-    said on stderr. root: the project root the services' paths are relative to (default:
-    the working folder). True when something was stopped: the caller checks again."""
+    said on stderr. True when something was stopped: the caller checks again."""
     from devlint.process import capture
 
     stopped = False
@@ -236,10 +222,10 @@ def offer(judged: Sequence[Judged], platform: str, argv: Sequence[str], explain:
                 continue
             seen.add(key)
             holder = capture(listener.pid) if listener.pid is not None else None
-            explanation = explain(listener, in_project(service, root), endpoint, platform)
+            explanation = explain(listener, service, endpoint, platform)
             decision = decide(listener, holder, explanation, platform, argv)
             who = visible(listener.owner())  # a process names itself: no terminal escapes
-            if not decision.allowed or holder is None:
+            if not decision.allowed or holder is None:  # (decide refuses holder None; for the type checker)
                 print(f"devlint: --kill: leaving {who} on port {listener.port} alone: {decision.reason}",
                       file=sys.stderr)
             elif confirm(f"Stop {who} on port {listener.port}, {decision.reason}?", assume_yes):

@@ -16,22 +16,42 @@ from devlint.addresses import BROWSER_RESTRICTED, LOOPBACKS, family
 def port_is_free(port: int, addresses: Sequence[str] = LOOPBACKS) -> bool:
     """True when nothing listens on port at any of these addresses (a bind probe,
     without SO_REUSEADDR, so wildcards and dual-stack sockets count too)."""
-    import socket
+    import errno
 
     for address in addresses:
-        fam = socket.AF_INET6 if family(address) == 6 else socket.AF_INET
-        try:
-            with socket.socket(fam, socket.SOCK_STREAM) as probe:
-                if fam == socket.AF_INET6:
-                    probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-                probe.bind((address, port))
-        except OSError as exc:
-            import errno
-
-            if exc.errno == errno.EADDRNOTAVAIL and address == "::1":
-                continue  # no IPv6 on this machine: nobody can listen there either
+        error = _bind(address, port, reuse=False)
+        if error == errno.EADDRNOTAVAIL and address == "::1":
+            continue  # no IPv6 on this machine: nobody can listen there either
+        if error is not None:
             return False
     return True
+
+
+def address_missing(address: str) -> bool:
+    """Whether this machine has no such address: a bind to port 0 on it (any free port, so
+    no port is touched) fails with EADDRNOTAVAIL."""
+    import errno
+
+    return _bind(address, 0, reuse=False) == errno.EADDRNOTAVAIL
+
+
+def _bind(address: str, port: int, reuse: bool) -> Optional[int]:
+    """Bind a TCP socket to address:port and close it at once (it never listens): None when
+    the bind works, else its errno. reuse: SO_REUSEADDR on, as Werkzeug and Node bind, and
+    ``::`` dual-stack (IPV6_V6ONLY off); without it every IPv6 probe is v6only."""
+    import socket
+
+    fam = socket.AF_INET6 if family(address) == 6 else socket.AF_INET
+    try:
+        with socket.socket(fam, socket.SOCK_STREAM) as probe:
+            if reuse:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if fam == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0 if reuse and address == "::" else 1)
+            probe.bind((address, port))
+    except OSError as exc:
+        return exc.errno if exc.errno is not None else -1
+    return None
 
 
 def suggest_port(port: int, taken: Sequence[int] = (), binds: Sequence[str] = (),
@@ -59,15 +79,8 @@ def bind_refused(address: str, port: int) -> Optional[bool]:
     take an address another socket holds: callers use it on Linux only.
     """
     import errno
-    import socket
 
-    fam = socket.AF_INET6 if family(address) == 6 else socket.AF_INET
-    try:
-        with socket.socket(fam, socket.SOCK_STREAM) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if fam == socket.AF_INET6:
-                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0 if address == "::" else 1)
-            probe.bind((address, port))
-    except OSError as exc:
-        return True if exc.errno == errno.EADDRINUSE else None
-    return False
+    error = _bind(address, port, reuse=True)
+    if error is None:
+        return False
+    return True if error == errno.EADDRINUSE else None

@@ -28,10 +28,11 @@ from __future__ import annotations
 
 from typing import Callable, Optional, Sequence, Tuple
 
-from devlint.addresses import LOCALHOST, LOOPBACKS, WILDCARDS, accept_rank, family, is_v6only, plain
+from devlint.addresses import LOOPBACKS, WILDCARDS, accept_rank, family, is_loopback_name, is_v6only, plain
 from devlint.model import Endpoint, Listener, Verdict
 
 CLEAR, HELD, SHADOWED, UNCHECKED = "clear", "held", "shadowed", "unchecked"
+UNAVAILABLE = "unavailable"  # a bind address this machine does not have (checks.missing_binds)
 _BSD_LIKE = ("darwin", "win32", "freebsd", "openbsd", "netbsd")
 # (bind address, port) → True: EADDRINUSE, False: the bind works, None: cannot tell.
 Probe = Callable[[str, int], Optional[bool]]
@@ -42,9 +43,7 @@ def client_addresses(endpoint: Endpoint, binds: Sequence[str],
     """Where the service's clients connect. A server on loopback or a wildcard is reached
     as "localhost" by browsers and proxies: every loopback address the machine has
     (loopbacks: both by default; ("127.0.0.1",) where lo has no ::1)."""
-    host = plain(endpoint.host).lower().rstrip(".")
-    if (host == LOCALHOST or host.endswith("." + LOCALHOST)
-            or any(b in LOOPBACKS or b in WILDCARDS for b in binds)):
+    if is_loopback_name(endpoint.host) or any(b in LOOPBACKS or b in WILDCARDS for b in binds):
         return tuple(loopbacks)
     return tuple(binds)
 

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from devlint.sockets.netlink import RawSocket
 
     Key = Tuple[str, Optional[Tuple[str, ...]], Tuple[str, ...], Optional[str], bool, Tuple[str, ...]]
-    # The warm pre-check's one netlink query, handed to the CLI: (ports asked about, LISTEN rows).
+    # The warm pre-check's one netlink query, handed to the CLI: (ports asked about, rows: netlink.listening).
     Scanned = Tuple[FrozenSet[int], List[RawSocket]]
     Classify = Callable[[Exception], Tuple[int, Optional[str]]]
 
@@ -350,12 +350,12 @@ def precheck(argv: Sequence[str], env: Mapping[str, str]) -> Tuple[Optional[int]
     found = cache.clear(request, env)
     if found is None:
         return None, None
-    ports, summary = found
+    ports, summary, binds = found
     rows = _listening(frozenset(ports))
     if rows is None:
         return None, None
     scanned = (frozenset(ports), rows)
-    if rows:
+    if rows or not _bindable(binds):
         return None, scanned
     if request.argv is None:
         print(summary)
@@ -382,16 +382,28 @@ def _plain_request(argv: Sequence[str], env: Mapping[str, str]) -> Optional[Requ
         return None
 
 
+def _bindable(binds: Optional[Sequence[Tuple[str, int]]]) -> bool:
+    """Whether the servers' binds would succeed where netlink cannot list sockets bound
+    without listening (Linux < 6.5): a bind probe of each, as the servers bind
+    (suggest.bind_refused). True at once where the kernel lists them (binds None there)."""
+    from devlint.sockets.netlink import lists_bound
+
+    if lists_bound():
+        return True
+    if binds is None:
+        return False
+    from devlint.suggest import bind_refused
+
+    return all(bind_refused(address, port) is False for address, port in binds)
+
+
 def _listening(ports: frozenset[int]) -> Optional[List[RawSocket]]:
     """The rows on these ports a server's bind must respect (netlink.listening); None when
-    netlink cannot tell, or cannot list sockets bound without listening (Linux < 6.5: the
-    CLI's bind probe must look)."""
+    netlink cannot tell."""
     if not ports:
         return []
     from devlint.sockets import netlink
 
-    if not netlink.lists_bound():
-        return None
     try:
         return netlink.listening(ports)
     except netlink.Unavailable:

@@ -11,7 +11,7 @@ import re
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from devlint import hookimpl
-from devlint.addresses import BROWSER_RESTRICTED, LOOPBACKS, WILDCARDS, bind_choices, family, plain, server_binds
+from devlint.addresses import BROWSER_RESTRICTED, LOOPBACKS, WILDCARDS, family, plain, server_binds, under_localhost
 from devlint.model import Endpoint, Finding, Rule, RuleTable, Service, Severity, Upstream
 from devlint.project import Project
 
@@ -113,8 +113,8 @@ def _proxy_target(frontend: Service, upstream: Upstream, services: Sequence[Serv
         families = {family(b) for b in binds}
         if not binds or any(b == "::" for b in binds) or families == {4, 6}:
             continue
-        if len(bind_choices(endpoint.host, endpoint.binds)) > 1:
-            continue  # a *.localhost name: which family it binds depends on the server's resolver
+        if not endpoint.binds and under_localhost(endpoint.host):
+            continue  # which family it binds depends on the server's resolver
         only = binds[0]
         yield RULES(
             "DL203",

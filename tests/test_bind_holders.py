@@ -258,3 +258,27 @@ def test_kernel_release_parsing() -> None:
     assert netlink.lists_bound("6.5.0-1-generic") and netlink.lists_bound("6.18.44-fc")
     assert not netlink.lists_bound("6.4.16") and not netlink.lists_bound("5.15.0-91-generic")
     assert not netlink.lists_bound("garbage")
+
+
+def test_the_warm_path_probes_binds_where_the_kernel_cannot_list_bound_sockets(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On Linux < 6.5 sock_diag cannot list a socket bound without listening, so the cached
+    plan records its servers' binds and the warm path probes them before exec'ing. An old
+    kernel cannot run here: netlink.lists_bound is made to answer as it does there (the
+    kernel-release rule it implements is tested above); the sockets and probes are real."""
+    from devlint import cache, warm
+    from devlint.plan import build
+    from devlint.warm import Request
+
+    monkeypatch.setattr(netlink, "lists_bound", lambda release=None: False)
+    port = free_port()
+    root = project(tmp_path, port, "localhost")
+    binds = cache._clear_binds(build(Request(str(root), ("true",)), devlint_env()))
+    assert binds is not None and ("127.0.0.1", port) in binds
+    assert warm._bindable(binds)
+    with socket.socket() as reserved:  # bound, never listening: what the old kernel hides
+        reserved.bind(("127.0.0.1", port))
+        assert not warm._bindable(binds)
+    assert warm._bindable(binds)
+    monkeypatch.undo()
+    assert cache._clear_binds(build(Request(str(root), ("true",)), devlint_env())) is None  # this kernel lists them

@@ -62,3 +62,13 @@ def test_every_declared_code_is_used() -> None:
 def test_plugins_list_their_rules() -> None:
     owners = {code[:3] for code in PluginHost().rules()}
     assert {"DL2", "DL4", "DL5", "DL6"} <= owners
+
+
+def test_help_and_readme_list_the_same_exit_codes() -> None:
+    """`devlint --help` (cli.EPILOG) and the README's table are written apart: same codes."""
+    from devlint.cli import EPILOG
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8").split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    in_readme = {int(code) for code in re.findall(r"^\| (\d+) \|", readme, re.MULTILINE)}
+    in_help = {int(code) for code in re.findall(r"(?:^  |;  )(\d+)  ", EPILOG, re.MULTILINE)}
+    assert in_readme and in_help == in_readme

@@ -151,3 +151,40 @@ def test_a_name_under_localhost_is_checked_on_both_loopbacks(tmp_path: Path, lis
 def test_a_name_under_localhost_with_nothing_listening_is_clear(tmp_path: Path) -> None:
     result = devlint(project(tmp_path, free_port(), "myapp.localhost"), "check")
     assert result.returncode == 0 and "DL104" not in result.stdout
+
+
+def _without_name_resolution() -> Optional[List[str]]:
+    """A command prefix under which getaddrinfo("localhost") fails: a private mount namespace
+    whose /etc/hosts is empty and whose nsswitch.conf asks only that file (root and
+    unshare needed; the network, and so the socket table, stays the machine's)."""
+    import os
+    import shutil
+    import subprocess
+
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        return None
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
+    return None if probe.returncode else ["unshare", "-m", "sh", "-c",
+                                          'mount --bind "$0" /etc/hosts && mount --bind "$1" /etc/nsswitch.conf '
+                                          '&& shift && exec "$@"']
+
+
+def test_localhost_that_resolves_to_nothing_is_not_checked_never_clear(tmp_path: Path) -> None:
+    """Where getaddrinfo cannot resolve localhost, devlint cannot tell what the server binds:
+    a port held on 127.0.0.1 is then reported as not checked (DL104), not as clear."""
+    prefix = _without_name_resolution()
+    if prefix is None:
+        pytest.skip("needs root and unshare -m to hide /etc/hosts")
+    (tmp_path / "hosts").write_text("")
+    (tmp_path / "nsswitch.conf").write_text("hosts: files\n")
+    port = free_port()
+    (tmp_path / "p").mkdir()
+    root = project(tmp_path / "p", port, "localhost")
+    hidden = [*prefix, str(tmp_path / "hosts"), str(tmp_path / "nsswitch.conf")]
+    with open_listener("127.0.0.1", port):
+        result = run([*hidden, *devlint_argv("--format", "json", "check")], cwd=root, env=devlint_env())
+        text = run([*hidden, *devlint_argv("check")], cwd=root, env=devlint_env())
+    assert b"Traceback" not in result.stderr, result.stderr
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert finding["code"] == "DL104" and "resolves to no address" in finding["message"]
+    assert b"1 port not checked" in text.stdout and b"1 port clear" not in text.stdout, text.stdout

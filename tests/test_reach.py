@@ -131,3 +131,42 @@ def test_without_ipv6_loopback_a_v6_squatter_cannot_shadow(tmp_path: Path, ipv6_
     else:  # no ::1: clients of localhost can only use 127.0.0.1, which reaches the server
         assert (reach, code) == ("unreachable", "0")
         assert json.loads(output)["findings"] == []
+
+
+def test_a_bind_address_this_machine_lacks_is_an_error(tmp_path: Path) -> None:
+    """192.0.2.1 (TEST-NET-1) is no address of this machine: the server's bind fails with
+    EADDRNOTAVAIL, and devlint says so (DL105) instead of calling the free port clear."""
+    port = free_port()
+    with pytest.raises(OSError) as refused, socket.socket() as server:
+        server.bind(("192.0.2.1", port))
+    assert refused.value.errno == errno.EADDRNOTAVAIL  # what the server would get
+    project(tmp_path, port, "192.0.2.1")
+    result = devlint(tmp_path, "--format", "json", "check")
+    assert result.returncode == 1, result.stderr
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert finding["code"] == "DL105" and finding["evidence"]["missing"] == ["192.0.2.1"]
+    run = devlint(tmp_path, "run", "--", sys.executable, "-c", "print('started')")
+    assert run.returncode == 1 and "started" not in run.stdout and "EADDRNOTAVAIL" in run.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None or SCRIPT is None,
+                    reason="needs root and unshare for a network namespace")
+@pytest.mark.parametrize("ipv6_on_lo", [True, False], ids=["with ::1", "without ::1"])
+def test_a_server_on_v6_loopback_where_there_is_none(tmp_path: Path, ipv6_on_lo: bool) -> None:
+    """host ::1 in a network namespace whose loopback has no IPv6: DL105, and the real bind
+    fails there too; with ::1 (the control) the free port is clear."""
+    port = free_port()
+    project(tmp_path, port, "::1")
+    setup = "ip link set lo up" + ("" if ipv6_on_lo else " && sysctl -qw net.ipv6.conf.lo.disable_ipv6=1")
+    bind = (f'import socket; s = socket.socket(socket.AF_INET6)\ntry: s.bind(("::1", {port})); print("bound")\n'
+            'except OSError as e: print("errno", e.errno)')
+    command = f'{setup} && "$0" -c "$1" && exec "$2" --format json check'
+    result = subprocess.run(["unshare", "-n", "sh", "-c", command, sys.executable, bind, str(SCRIPT)],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60, env=devlint_env())
+    real, _, report = result.stdout.partition("\n")
+    findings = json.loads(report)["findings"]
+    if ipv6_on_lo:
+        assert real == "bound" and findings == [] and result.returncode == 0, result.stderr
+    else:
+        assert real == f"errno {errno.EADDRNOTAVAIL}" and result.returncode == 1, result.stderr
+        assert [f["code"] for f in findings] == ["DL105"] and "Loopback has no IPv6" in findings[0]["hint"]

@@ -1,4 +1,5 @@
-"""Listener discovery: one scan of the machine's TCP LISTEN sockets, with their owners.
+"""Socket discovery: one scan of the machine's TCP LISTEN sockets, with their owners, and on
+the ports asked about (Linux) the sockets that are not listening but make a bind fail.
 
 Backends, in the order they are tried:
 
@@ -43,7 +44,7 @@ def scan(ports: Optional[Collection[int]], platform: Optional[str] = None,
     `platform` (default ``sys.platform``) picks the strategy and is recorded in the
     snapshot, so checks judge with that platform's bind rules. Never raises for a socket
     or process the OS hides: such listeners come back with ``pid=None`` and the snapshot is
-    marked ``partial``. `rows` (Linux): the LISTEN rows netlink already returned for
+    marked ``partial``. `rows` (Linux): the rows netlink already returned for
     exactly these ports in this process (warm.py's query); then only owners are looked up.
     """
     from devlint.model import Snapshot

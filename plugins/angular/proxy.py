@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from devlint.addresses import bracketed
 from devlint.model import Finding, Source, Upstream, describe
-from devlint.project import FileProblem, Project
+from devlint.project import MAX_FILE_BYTES, MAX_PARSED_BYTES, FileProblem, Project
 from devlint.readers.js import Opaque, read_export
 from devlint.readers.jsonc import JsoncError, PathKey, loads
 
@@ -52,7 +52,8 @@ def read_proxy(project: Project, relative: str, base: str, service: str = KIND,
     read = ProxyRead(shown)
     by = f" ({referenced})" if referenced is not None else ""
     try:
-        text = project.read_text(relative, base)
+        limit = MAX_PARSED_BYTES if relative.endswith((".js", ".mjs", ".cjs")) else MAX_FILE_BYTES
+        text = project.read_text(relative, base, limit)
     except FileProblem as exc:
         read.findings.append(RULES("DL605", f"{service}: proxy config {exc.path}{by} {exc.reason}",
                                    service=service, evidence={"file": exc.path}))

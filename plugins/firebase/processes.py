@@ -133,19 +133,19 @@ def hub_file_for(listener: Listener, project_id: Optional[str] = None) -> Option
 
 def _read_hub_file(path: str) -> Optional[Dict[str, Any]]:
     """A hub file's JSON object, or None. The temp folder is shared: read only regular files of
-    our own, without blocking on a FIFO, and survive whatever they hold."""
+    our own (files.read_regular: without blocking on a FIFO or following a link, at most
+    MAX_HUB_FILE_BYTES), and survive whatever they hold. Trust policy (files.untrusted): owned
+    by this user, whatever its mode; it only adds a sentence to an explanation."""
     import json
-    import stat
+
+    from devlint.files import read_regular, untrusted
+
+    def not_ours(st: os.stat_result) -> Optional[str]:
+        return untrusted(st, root_ok=False, group_write_ok=True, world_write_ok=True)
 
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
-        with open(fd, encoding="utf-8") as handle:
-            st = os.fstat(handle.fileno())
-            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_HUB_FILE_BYTES or (
-                    hasattr(os, "getuid") and st.st_uid != os.getuid()):
-                return None
-            data = json.load(handle)
-    except (OSError, ValueError, RecursionError):
+        data = json.loads(read_regular(path, MAX_HUB_FILE_BYTES, follow=False, why_not=not_ours)[1].decode("utf-8"))
+    except (OSError, ValueError, RecursionError):  # files.Unreadable is an OSError
         return None
     return data if isinstance(data, dict) else None
 

@@ -100,8 +100,8 @@ def flask_run(cmdline: Optional[Sequence[str]]) -> Optional[FlaskArgs]:
 
 
 def _project_folder(service: Service) -> str:
-    """The service's folder, resolved (`--kill` hands it over absolute; relative ones are
-    taken from the working folder)."""
+    """The service's folder, resolved (devlint's explainer hands it over absolute: the
+    project root joined with the service's path)."""
     import os
 
     return os.path.realpath(service.path)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
-from devlint.model import Command, Finding, Source, Sourced, escape_braces
-from devlint.project import FileProblem, Project
+from devlint.model import Command, Finding, Severity, Source, Sourced, escape_braces
+from devlint.project import MAX_PARSED_BYTES, FileProblem, Project
 from devlint.readers import dotenv
 
 from .rules import KIND, RULES
@@ -151,8 +151,15 @@ def read_dotenv(
     shown = project.display(Path(full))
     result = DotenvRead(shown)
     try:
-        text = project.read_text(full)
+        text = project.read_text(full, limit=MAX_PARSED_BYTES)
     except FileProblem as problem:
+        if problem.too_large:  # Flask reads it; devlint does not parse one this large
+            result.findings.append(RULES(
+                "DL400", f"{service}: {problem.path} {problem.reason}: its values are not checked",
+                service=service, severity=Severity.WARNING,
+                hint=f"Keep {shown} small (a dotenv file is a few lines), or set the values in devlint.toml.",
+                evidence={"file": problem.path}))
+            return result
         result.findings.append(RULES(
             "DL400", f"{service}: {problem.path} {problem.reason}",
             service=service,
