@@ -251,16 +251,17 @@ def read(request: Request, env: Mapping[str, str]) -> Optional[Dict[str, Any]]:
         _close(at)
 
 
-def clear(request: Request, env: Mapping[str, str]) -> Optional[Tuple[Tuple[int, ...], str, Binds]]:
+def clear(request: Request, env: Mapping[str, str]) -> Optional[Tuple[Tuple[int, ...], str, Binds, bool]]:
     """For a cached plan with no findings and no warnings: the ports to look at (if nothing
-    is on them, the run is clear), `check`'s summary line without colour, and the (address,
+    is on them, the run is clear), `check`'s summary line without colour, the (address,
     port) binds of its servers, recorded only where the kernel cannot list sockets bound
-    without listening (netlink.lists_bound; then a bind probe must look), else None.
+    without listening (netlink.lists_bound; then a bind probe must look), else None, and
+    whether a server binds ::1 (which the machine must have: sockets.linux.loopbacks).
     None when there is no such plan."""
     data = read(request, env)
     if data is None or not isinstance(data.get("clear_ports"), tuple):
         return None
-    return data["clear_ports"], data["clear_text"], data.get("clear_binds")
+    return data["clear_ports"], data["clear_text"], data.get("clear_binds"), bool(data.get("clear_v6"))
 
 
 def load(request: Request, env: Mapping[str, str]) -> Optional[Plan]:
@@ -294,6 +295,8 @@ def save(request: Request, env: Mapping[str, str], plan: Plan) -> None:
     answers with the summary line it stores. Any failure to write just means no cache."""
     import time
 
+    from devlint.addresses import specific_binds
+
     if plan.findings or plan.warnings:  # (a config file discovery ignored is a warning: said every run)
         return
     # The project's files first: they are what changes, so a stale plan is found after a
@@ -315,6 +318,8 @@ def save(request: Request, env: Mapping[str, str], plan: Plan) -> None:
         "stamps": stamps,
         "exists": {os.path.join(d, ".git"): os.path.exists(os.path.join(d, ".git")) for d in walked},
         "clear_ports": _clear_ports(plan),
+        "clear_v6": any("::1" in specific_binds(ep.host, ep.binds)
+                        for svc in plan.target_services() for ep in svc.endpoints),
         "clear_text": _clear_text(plan),
         "clear_binds": _clear_binds(plan),
         "plan": _data(plan),
@@ -383,11 +388,11 @@ def _unpack(blob: bytes) -> Any:
 def _clear_ports(plan: Plan) -> Optional[Tuple[int, ...]]:
     """The ports the warm path looks at for this plan; None (no warm answer) when a server
     binds a specific address this machine may lack (addresses.specific_binds: the full
-    path checks it is there)."""
+    path checks it is there), but for ::1, which the warm path checks itself (clear_v6)."""
     from devlint.addresses import specific_binds
 
     targets = plan.target_services()
-    if any(specific_binds(ep.host, ep.binds) for svc in targets for ep in svc.endpoints):
+    if any(a != "::1" for svc in targets for ep in svc.endpoints for a in specific_binds(ep.host, ep.binds)):
         return None
     return tuple(sorted({ep.port for svc in targets for ep in svc.endpoints}))
 

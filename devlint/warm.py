@@ -350,12 +350,12 @@ def precheck(argv: Sequence[str], env: Mapping[str, str]) -> Tuple[Optional[int]
     found = cache.clear(request, env)
     if found is None:
         return None, None
-    ports, summary, binds = found
+    ports, summary, binds, binds_v6_loopback = found
     rows = _listening(frozenset(ports))
     if rows is None:
         return None, None
     scanned = (frozenset(ports), rows)
-    if rows or not _bindable(binds):
+    if rows or not _bindable(binds) or (binds_v6_loopback and not _has_v6_loopback()):
         return None, scanned
     if request.argv is None:
         print(summary)
@@ -380,6 +380,13 @@ def _plain_request(argv: Sequence[str], env: Mapping[str, str]) -> Optional[Requ
         return Request(working_dir(), command)
     except UsageError:  # the working directory was removed: the CLI says so
         return None
+
+
+def _has_v6_loopback() -> bool:
+    """Whether ::1 exists here (sockets.linux.loopbacks): a server binding it can start."""
+    from devlint.sockets.linux import loopbacks
+
+    return "::1" in loopbacks()
 
 
 def _bindable(binds: Optional[Sequence[Tuple[str, int]]]) -> bool:

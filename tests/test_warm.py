@@ -29,10 +29,11 @@ HEAVY = ("devlint.cli", "devlint.model", "argparse", "pluggy", "importlib.metada
          "psutil", "colorama", "json", "dataclasses", "socket")
 
 
-def _write_project(root: Path, port: int) -> Path:
+def _write_project(root: Path, port: int, host: str = "") -> Path:
     (root / ".git").mkdir(parents=True, exist_ok=True)
     (root / "backend").mkdir(exist_ok=True)
-    (root / "backend" / ".flaskenv").write_text(f"FLASK_RUN_PORT={port}\n")
+    (root / "backend" / ".flaskenv").write_text(f"FLASK_RUN_PORT={port}\n"
+                                                + (f"FLASK_RUN_HOST={host}\n" if host else ""))
     (root / "devlint.toml").write_text('[services.api]\nkind = "flask"\npath = "backend"\n')
     _age(root)
     return root
@@ -71,9 +72,10 @@ def _imported(stderr: str) -> set[str]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the warm path uses netlink (Linux)")
 @pytest.mark.parametrize("args", [("run", "--", "true"), ("check",)])
+@pytest.mark.parametrize("host", ["", "::1"])  # ::1: the warm path checks loopback has it
 def test_a_repeated_clear_run_never_imports_the_cli_or_plugins(tmp_path: Path, home: Path,
-                                                               args: tuple[str, ...]) -> None:
-    project = _write_project(tmp_path / "p", free_port())
+                                                               args: tuple[str, ...], host: str) -> None:
+    project = _write_project(tmp_path / "p", free_port(), host)
     env = _env(home)
     first = _devlint(project, env, *args)
     assert first.returncode == 0, first.stderr
