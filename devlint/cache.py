@@ -5,7 +5,7 @@ of it is unchanged, so it is never stale:
 
 - every file read, and every config file discovery looked at: its stamp (``stamp``: size,
   mtime, inode, ctime, device and a CRC-32 of its bytes), or that it was absent; and whether
-  each folder discovery walked through has a ``.git``;
+  each folder discovery walked through has a ``.git``, and the same mode and owner;
 - every environment variable a plugin looked up, plus HOME (discovery stops there) and
   DEVLINT_DISABLE_PLUGINS (the plugin set);
 - devlint's version, the interpreter, ``sys.path`` with each entry's stamp (installing,
@@ -244,6 +244,9 @@ def read(request: Request, env: Mapping[str, str]) -> Optional[Dict[str, Any]]:
         for path, present in data["exists"].items():
             if os.path.exists(path) != present:
                 return None
+        for path, trust in data["folders"].items():
+            if _folder_trust(path) != trust:
+                return None
         return data  # type: ignore[no-any-return]
     except Exception:  # a missing, old, damaged or foreign cache is no cache
         return None
@@ -317,6 +320,7 @@ def save(request: Request, env: Mapping[str, str], plan: Plan) -> None:
         "env": {**{name: env.get(name) for name in PLAN_ENV}, **plan.env},
         "stamps": stamps,
         "exists": {os.path.join(d, ".git"): os.path.exists(os.path.join(d, ".git")) for d in walked},
+        "folders": {d: _folder_trust(d) for d in walked},
         "clear_ports": _clear_ports(plan),
         "clear_v6": any("::1" in specific_binds(ep.host, ep.binds)
                         for svc in plan.target_services() for ep in svc.endpoints),
@@ -383,6 +387,17 @@ def _unpack(blob: bytes) -> Any:
     if zlib.crc32(blob[start:]) != int.from_bytes(blob[len(MAGIC):start], "big"):
         raise ValueError("damaged plan")
     return marshal.loads(blob[start:])
+
+
+def _folder_trust(path: str) -> Optional[Tuple[int, int]]:
+    """(mode, owner) of a folder config discovery walked through: what decides whether a
+    config file in it may be used (config.discover: not in a folder every user can write
+    to). A chmod 1777 after caching must be seen. None when it cannot be looked at."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_mode, st.st_uid)
 
 
 def _clear_ports(plan: Plan) -> Optional[Tuple[int, ...]]:

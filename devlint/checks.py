@@ -77,13 +77,21 @@ def in_the_way(services: Sequence[Service], snapshot: Snapshot) -> List[Judged]:
 
 
 def missing_binds(ep: Endpoint, snapshot: Snapshot) -> Tuple[str, ...]:
-    """The bind addresses the endpoint names (addresses.specific_binds) that this machine
-    does not have: ``::1`` where loopback has no IPv6 (Snapshot.loopbacks), any other when
-    a test bind to it is refused with EADDRNOTAVAIL (suggest.address_missing; only for this
-    machine's own snapshot)."""
+    """The bind addresses the endpoint names (addresses.specific_binds) that a server cannot
+    bind here: ``::1`` where loopback has no IPv6 (Snapshot.loopbacks), any other when a
+    test bind to it fails (suggest.address_missing, with the zone the host gives, as the
+    server binds it; only for this machine's own snapshot)."""
     here = snapshot.platform == sys.platform
-    return tuple(address for address in specific_binds(ep.host, ep.binds)
-                 if (address not in snapshot.loopbacks if address == "::1" else here and address_missing(address)))
+    zone = ep.host.strip().strip("[]").partition("%")[2] if not ep.binds else ""
+    missing = []
+    for address in specific_binds(ep.host, ep.binds):
+        if address == "::1" and not zone:
+            gone = address not in snapshot.loopbacks
+        else:
+            gone = here and address_missing(f"{address}%{zone}" if zone else address)
+        if gone:
+            missing.append(f"{address}%{zone}" if zone else address)
+    return tuple(missing)
 
 
 def host_findings(services: Sequence[Service]) -> List[Finding]:
@@ -168,8 +176,9 @@ def _no_address(svc: Service, endpoint: Endpoint, missing: Sequence[str]) -> Fin
             if "::1" in missing else
             "Bind 127.0.0.1 (this machine only), localhost, or 0.0.0.0 (every address of this machine).")
     return rules.RULES(rules.CODE_NO_ADDRESS,
-                       f"{what}: will bind {shown} port {endpoint.port}, but {shown} is not an address of this "
-                       "machine: the server's bind fails (EADDRNOTAVAIL)", service=svc.name, hint=hint,
+                       f"{what}: will bind {shown} port {endpoint.port}, but {shown} cannot be bound on this "
+                       "machine (not one of its addresses, or a link-local address without its zone): the "
+                       "server's bind fails", service=svc.name, hint=hint,
                        evidence={"endpoint": endpoint.name, "port": endpoint.port,
                                  "port_source": str(endpoint.port_source), "missing": list(missing)})
 

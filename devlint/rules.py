@@ -38,8 +38,8 @@ RULES = RuleTable("devlint", [
     Rule(CODE_MOVES, Severity.WARNING, "a port is in use, but the server moves to another port by itself", _PORT),
     Rule(CODE_UNCHECKED, Severity.WARNING, "not checked: a host devlint does not turn into addresses (no DNS)",
          _UNCHECKED),
-    Rule(CODE_NO_ADDRESS, Severity.ERROR, "a bind address this machine does not have: the server's bind fails "
-         "(EADDRNOTAVAIL)", ("endpoint", "port", "port_source", "missing")),
+    Rule(CODE_NO_ADDRESS, Severity.ERROR, "a bind address a server cannot bind here (not one of this machine's, "
+         "or link-local without its zone): the server's bind fails", ("endpoint", "port", "port_source", "missing")),
     Rule(CODE_UNREADABLE, Severity.ERROR, "a package.json the command's scripts are read from cannot be read "
          "(unreadable, not a regular file, too large, not UTF-8 or not valid JSON): what it starts is not checked",
          ("file", "line", "reason")),

@@ -28,11 +28,11 @@ def port_is_free(port: int, addresses: Sequence[str] = LOOPBACKS) -> bool:
 
 
 def address_missing(address: str) -> bool:
-    """Whether this machine has no such address: a bind to port 0 on it (any free port, so
-    no port is touched) fails with EADDRNOTAVAIL."""
-    import errno
-
-    return _bind(address, 0, reuse=False) == errno.EADDRNOTAVAIL
+    """Whether a server cannot bind this address here: a bind to port 0 on it (any free
+    port, so no port is touched) fails: EADDRNOTAVAIL (not an address of this machine),
+    EINVAL (a link-local address without its zone, ``fe80::1`` for ``fe80::1%lo``),
+    EAFNOSUPPORT (no IPv6 at all). address may carry a zone (``fe80::1%lo``)."""
+    return _bind(address, 0, reuse=False) is not None
 
 
 def _bind(address: str, port: int, reuse: bool) -> Optional[int]:

@@ -133,20 +133,27 @@ def test_without_ipv6_loopback_a_v6_squatter_cannot_shadow(tmp_path: Path, ipv6_
         assert json.loads(output)["findings"] == []
 
 
-def test_a_bind_address_this_machine_lacks_is_an_error(tmp_path: Path) -> None:
-    """192.0.2.1 (TEST-NET-1) is no address of this machine: the server's bind fails with
-    EADDRNOTAVAIL, and devlint says so (DL105) instead of calling the free port clear."""
+@pytest.mark.parametrize("host, shown", [
+    ("192.0.2.1", "192.0.2.1"),        # TEST-NET-1: no address of this machine (EADDRNOTAVAIL)
+    ("fe80::1", "fe80::1"),            # link-local without a zone (EINVAL)
+    ("[fe80::1%lo]", "fe80::1%lo"),    # a zone, but lo has no fe80::1 (EADDRNOTAVAIL)
+])
+def test_a_bind_address_this_machine_lacks_is_an_error(tmp_path: Path, host: str, shown: str) -> None:
+    """The server's own bind of such an address fails, and devlint says so (DL105) instead
+    of calling the free port clear."""
     port = free_port()
-    with pytest.raises(OSError) as refused, socket.socket() as server:
-        server.bind(("192.0.2.1", port))
-    assert refused.value.errno == errno.EADDRNOTAVAIL  # what the server would get
-    project(tmp_path, port, "192.0.2.1")
+    family = socket.AF_INET6 if ":" in shown else socket.AF_INET
+    with pytest.raises(OSError) as refused, socket.socket(family) as server:
+        server.bind((shown, port))
+    assert refused.value.errno in (errno.EADDRNOTAVAIL, errno.EINVAL)  # what the server would get
+    project(tmp_path, port, host)
     result = devlint(tmp_path, "--format", "json", "check")
     assert result.returncode == 1, result.stderr
     (finding,) = json.loads(result.stdout)["findings"]
-    assert finding["code"] == "DL105" and finding["evidence"]["missing"] == ["192.0.2.1"]
+    assert finding["code"] == "DL105" and finding["evidence"]["missing"] == [shown]
     run = devlint(tmp_path, "run", "--", sys.executable, "-c", "print('started')")
-    assert run.returncode == 1 and "started" not in run.stdout and "EADDRNOTAVAIL" in run.stderr
+    assert run.returncode == 1 and "started" not in run.stdout
+    assert "cannot be bound on this machine" in run.stderr
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None or SCRIPT is None,

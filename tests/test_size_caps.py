@@ -38,17 +38,22 @@ def test_dots_inside_strings_do_not_count(tmp_path: Path) -> None:
     assert "api" in result.stdout
 
 
-def test_a_dotenv_file_too_large_to_parse_is_named_and_its_values_not_checked(tmp_path: Path) -> None:
+def test_a_dotenv_file_too_large_to_parse_is_an_error_never_a_clear(tmp_path: Path) -> None:
+    """Its FLASK_RUN_PORT is unknown: devlint must not check the default port and call it
+    clear, and `run` must not start the server as if checked."""
     root = _project(tmp_path)
     (root / "app.py").write_text("from flask import Flask\napp = Flask(__name__)\n")
     # an unterminated quote: python-dotenv (and a line-by-line port of it) reads every line after it
     (root / ".flaskenv").write_text("FLASK_RUN_PORT=5801\nA='" + "x\n" * MAX_PARSED_BYTES)
     result = devlint(root, "--format", "json", "check")
     assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 1
     (finding,) = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "DL400"]
-    assert finding["severity"] == "warning" and finding["evidence"]["file"] == ".flaskenv"
+    assert finding["severity"] == "error" and finding["evidence"]["file"] == ".flaskenv"
     assert f"devlint reads files up to {MAX_PARSED_BYTES}" in finding["message"]
-    assert "values are not checked" in finding["message"]
+    assert "not known" in finding["message"]
+    run = devlint(root, "run", "--", "flask", "run")
+    assert run.returncode == 1 and "not starting" in run.stderr
 
 
 def test_a_javascript_proxy_config_too_large_to_parse_is_named(tmp_path: Path) -> None:

@@ -581,3 +581,21 @@ def test_run_sees_a_second_same_size_edit_within_one_second(coarse: Path, home: 
     _within_one_second(edit_run_edit, flaskenv)
     with open_listener("127.0.0.1", held):
         assert _refused(project, env, held)
+
+
+def test_a_folder_made_writable_by_everyone_after_caching_is_seen(tmp_path: Path, home: Path) -> None:
+    """Config discovery does not use a devlint.toml in a folder every user can write to; the
+    cached plan records the walked folders' mode and owner, so a chmod 1777 afterwards is
+    not hidden by the cache (run and check say what config says)."""
+    project = _write_project(tmp_path / "p", free_port())
+    env = _env(home)
+    for _ in range(2):
+        assert "1 service" in _devlint(project, env, "check").stdout  # the second from the cache
+    project.chmod(0o1777)
+    try:
+        check = _devlint(project, env, "check")
+        config = _devlint(project, env, "config")
+    finally:
+        project.chmod(0o755)
+    assert "which every user can write to" in check.stderr + check.stdout, check
+    assert "not used" in config.stdout + config.stderr

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
-from devlint.model import Command, Finding, Severity, Source, Sourced, escape_braces
+from devlint.model import Command, Finding, Source, Sourced, escape_braces
 from devlint.project import MAX_PARSED_BYTES, FileProblem, Project
 from devlint.readers import dotenv
 
@@ -153,11 +153,12 @@ def read_dotenv(
     try:
         text = project.read_text(full, limit=MAX_PARSED_BYTES)
     except FileProblem as problem:
-        if problem.too_large:  # Flask reads it; devlint does not parse one this large
+        if problem.too_large:  # Flask reads it; devlint does not parse one this large (MAX_PARSED_BYTES)
             result.findings.append(RULES(
-                "DL400", f"{service}: {problem.path} {problem.reason}: its values are not checked",
-                service=service, severity=Severity.WARNING,
-                hint=f"Keep {shown} small (a dotenv file is a few lines), or set the values in devlint.toml.",
+                "DL400", f"{service}: {problem.path} {problem.reason}, so the port and host Flask takes "
+                         "from it are not known: nothing was checked for them",
+                service=service,
+                hint=f"Keep {shown} small (a dotenv file is a few lines of KEY=value).",
                 evidence={"file": problem.path}))
             return result
         result.findings.append(RULES(

@@ -13,7 +13,7 @@ KIND = "flask"
 
 RULES = RuleTable(KIND, [
     Rule("DL400", Severity.ERROR, "a Flask file (.flaskenv, .env, --env-file, the app) is missing or cannot be read",
-         ("file",), also=(Severity.WARNING,)),  # a warning: a dotenv file too large for devlint to parse
+         ("file",)),
     # debug_source: where debug mode was turned on, as text (`flag --debug`, `.flaskenv:2 FLASK_DEBUG`).
     Rule("DL401", Severity.WARNING, "debug mode with the Werkzeug debugger on a public host (0.0.0.0 / ::)",
          ("host", "port", "debug_source")),
