@@ -85,6 +85,30 @@ def other_user_python() -> Optional[Sequence[str]]:
 
 
 @contextlib.contextmanager
+def started(argv: Sequence[str], cwd: Optional[object] = None,
+            ready: Optional[Sequence[str]] = None) -> Iterator[subprocess.Popen[str]]:
+    """A process we start that prints one line once it listens (`ready`: the accepted
+    first words of that line; default "ready"); ended by its pid when the context exits:
+    SIGTERM, then SIGKILL after 10 s."""
+    proc = subprocess.Popen(list(argv), cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,  # type: ignore[call-overload]
+                            text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line.startswith(tuple(ready or ("ready",))):
+            raise RuntimeError(f"{argv[:3]} did not start: {line!r}")
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+
+
+@contextlib.contextmanager
 def child_listener(address: str, port: int, v6only: bool = True,
                    as_other_user: bool = False) -> Iterator[subprocess.Popen[str]]:
     """A listener owned by a child process (optionally of another user); yields the Popen."""
@@ -94,18 +118,5 @@ def child_listener(address: str, port: int, v6only: bool = True,
         if found is None:
             raise RuntimeError("cannot run a process as another user here")
         prefix = found
-    proc = subprocess.Popen([*prefix, "-c", LISTENER_SCRIPT, address, str(port), "1" if v6only else "0"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if line.strip() != "ready":
-            raise RuntimeError(f"listener on {address}:{port} did not start")
+    with started([*prefix, "-c", LISTENER_SCRIPT, address, str(port), "1" if v6only else "0"]) as proc:
         yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)

@@ -4,14 +4,13 @@ ever signalled (by pid), and each is ended when its test ends, pass or fail."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, ContextManager, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pytest
 
@@ -19,7 +18,7 @@ from devlint import stop
 from devlint.model import Endpoint, Explanation, Listener, Service
 from devlint.process import Identity
 from tests import stacks
-from tests.listeners import LISTENER_SCRIPT, child_listener, other_user_python
+from tests.listeners import LISTENER_SCRIPT, child_listener, other_user_python, started
 from tests.runner import devlint, devlint_env
 
 APP = "from flask import Flask\napp = Flask(__name__)\n\n@app.get('/')\ndef index():\n    return 'ok'\n"
@@ -320,23 +319,9 @@ APP_SERVER = textwrap.dedent(
 )
 
 
-@contextlib.contextmanager
-def holder(argv: Sequence[str], cwd: Path) -> Iterator[subprocess.Popen[str]]:
+def holder(argv: Sequence[str], cwd: Path) -> ContextManager[subprocess.Popen[str]]:
     """A listener we start (it prints one line once it listens); ended by its pid."""
-    proc = subprocess.Popen(list(argv), cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.strip() in ("ready",) or line.startswith("serving"), line
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+    return started(argv, cwd, ready=("ready", "serving"))
 
 
 def project(folder: Path, port: int) -> Path:
